@@ -1,0 +1,99 @@
+"""What every page of the suite shares: page set-up, the shipped model (loaded
+once per server), and each browser session's own trained models.
+
+A session's models live in its st.session_state only: training in one browser
+never touches the shipped weights on disk or another session's models.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import streamlit as st
+
+from models.checkpoint import CheckpointError, from_zip
+from models.predictor import Predictor, get_task, load_predictor
+
+SHIPPED = "Shipped model"
+
+
+def page_setup(title: str, icon: str) -> None:
+    try:
+        st.set_page_config(page_title=f"{title} · Backprop Showcase", page_icon=icon, layout="wide")
+    except st.errors.StreamlitAPIException:
+        pass  # already set by the suite's home page
+
+
+@st.cache_resource(show_spinner="Loading the shipped model…")
+def shipped_predictor(task: str) -> Predictor:
+    return load_predictor(task)
+
+
+@dataclass
+class SessionModel:
+    name: str
+    predictor: Predictor
+    card: dict
+
+
+def _store(task: str) -> dict[str, SessionModel]:
+    return st.session_state.setdefault(f"{task}__models", {})
+
+
+def add_session_model(task: str, predictor: Predictor, card: dict, what: str = "Your model") -> str:
+    store = _store(task)
+    acc = card.get("metrics", {}).get("test_accuracy") or card.get("metrics", {}).get("val_accuracy")
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    name = f"{what} {len(store) + 1} ({stamp}" + (f", {acc:.1%})" if acc is not None else ")")
+    store[name] = SessionModel(name, predictor, card)
+    st.session_state[f"{task}__active"] = name
+    return name
+
+
+def active_model(task: str) -> tuple[str, Predictor, dict]:
+    """(name, predictor, card) of the model this session is using now."""
+    name = st.session_state.get(f"{task}__active", SHIPPED)
+    store = _store(task)
+    if name in store:
+        m = store[name]
+        return name, m.predictor, m.card
+    p = shipped_predictor(task)
+    return SHIPPED, p, p.card
+
+
+def model_picker(task: str) -> tuple[str, Predictor, dict]:
+    """Sidebar: choose among the shipped model and this session's own; load a saved zip."""
+    store = _store(task)
+    names = [SHIPPED, *store]
+    current = st.session_state.get(f"{task}__active", SHIPPED)
+    with st.sidebar:
+        st.subheader("Model")
+        choice = st.radio("Model in use", names, index=names.index(current) if current in names else 0,
+                          key=f"{task}__picker_{len(names)}", label_visibility="collapsed")
+        st.session_state[f"{task}__active"] = choice
+        up = st.file_uploader("Load a model saved from this app (.zip)", type=["zip"], key=f"{task}__load")
+        if up is not None and st.session_state.get(f"{task}__loaded") != up.file_id:
+            try:
+                state, card = from_zip(up.getvalue())
+                if card.get("task") != task:
+                    raise CheckpointError(f"That zip holds a {card.get('task')!r} model, not a {task!r} one.")
+                predictor = get_task(task).predictor_from_state(state, card)
+                add_session_model(task, predictor, card, "Loaded model")
+                st.session_state[f"{task}__loaded"] = up.file_id
+                st.rerun()
+            except (CheckpointError, KeyError, RuntimeError, ValueError) as e:
+                st.error(f"Could not load that model: {e}")
+    return active_model(task)
+
+
+def metric_line(card: dict) -> str:
+    m = card.get("metrics", {})
+    parts = []
+    if "test_accuracy" in m:
+        parts.append(f"test accuracy {m['test_accuracy']:.2%}")
+    if "val_accuracy" in m:
+        parts.append(f"validation {m['val_accuracy']:.2%}")
+    data = card.get("data", {})
+    if data.get("dataset"):
+        parts.append(f"trained on {data['dataset']}")
+    return ", ".join(parts)

@@ -1,0 +1,109 @@
+"""Choosing what to train on: the task's official data, a zip of class folders the
+user uploads, or examples the user collected in the app, optionally mixed with
+the official data. Every app uses this unchanged; the task object does the
+reading and validating, this component only shows it.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from data.errors import DataError, DatasetMissing
+from models.tasks import Splits, Task
+
+OFFICIAL, UPLOAD, COLLECTED = "official", "upload", "collected"
+
+
+@st.cache_resource(show_spinner="Loading the official data set…")
+def official_splits(task_name: str) -> Splits:
+    from models.predictor import get_task
+    return get_task(task_name).load_splits()
+
+
+def _official(task: Task) -> tuple[Splits | None, str | None]:
+    try:
+        return official_splits(task.name), None
+    except DatasetMissing as e:
+        return None, str(e)
+
+
+def _uploaded(task: Task, key: str, up, mix_with: Splits | None) -> Splits | None:
+    cache_key = f"{key}__upload_cache"
+    cached = st.session_state.get(cache_key)
+    if cached is None or cached[0] != (up.file_id, mix_with is not None):
+        with st.spinner("Reading your data…"):
+            try:
+                with tempfile.TemporaryDirectory(prefix="bps-") as tmp:
+                    path = Path(tmp) / "upload.zip"
+                    path.write_bytes(up.getvalue())
+                    splits, report = task.load_custom(path, mix_with=mix_with)
+                cached = ((up.file_id, mix_with is not None), splits, report, None)
+            except DataError as e:
+                cached = ((up.file_id, mix_with is not None), None, None, str(e))
+        st.session_state[cache_key] = cached
+    _, splits, report, error = cached
+    if error:
+        st.error(f"Cannot train on this upload: {error}")
+        return None
+    counts = report.counts()
+    st.success(f"Read {len(report.items)} examples in {len(counts)} classes.")
+    st.dataframe(pd.DataFrame({"class": list(counts), "examples": list(counts.values())}), hide_index=True,
+                 width=320)
+    if report.skipped:
+        with st.expander(f"{len(report.skipped)} file(s) skipped: they could not be read"):
+            st.dataframe(pd.DataFrame(report.skipped, columns=["file", "why"]), hide_index=True)
+    if report.ignored:
+        st.caption(f"Ignored {len(report.ignored)} file(s) of other types, e.g. {report.ignored[0]}.")
+    return splits
+
+
+def choose_data(task: Task, key: str, collected: list | None = None,
+                official_name: str = "the official data", upload_help: str = "") -> tuple[Splits | None, str]:
+    """Returns (splits or None, a one-line description of them)."""
+    options = {OFFICIAL: f"Official data ({official_name})", UPLOAD: "Upload your own (zip of class folders)"}
+    if collected is not None:
+        options[COLLECTED] = f"Examples you collected here ({len(collected)})"
+    source = st.radio("Train on", list(options), format_func=options.get, key=f"{key}__source", horizontal=True)
+    if source == OFFICIAL:
+        splits, error = _official(task)
+        if error:
+            st.warning(error)
+            return None, ""
+        return splits, _describe(splits)
+
+    mix = st.checkbox(f"Also train on {official_name} for the labels both share (so the model does not forget)",
+                      key=f"{key}__mix")
+    mix_with = None
+    if mix:
+        mix_with, error = _official(task)
+        if error:
+            st.warning(error)
+    if source == UPLOAD:
+        up = st.file_uploader("A .zip of one folder per label", type=["zip"], key=f"{key}__zip",
+                              help=upload_help or "Each folder's name is the label; its files are the examples.")
+        if up is None:
+            st.info("Upload a zip whose folders are the labels, e.g. `cat/…`, `dog/…`.")
+            return None, ""
+        splits = _uploaded(task, key, up, mix_with)
+        return splits, _describe(splits) if splits else ""
+    try:
+        splits = task.examples_to_splits(collected or [], mix_with=mix_with)
+    except DataError as e:
+        st.info(str(e))
+        return None, ""
+    return splits, _describe(splits)
+
+
+def _describe(s: Splits) -> str:
+    p = s.provenance
+    parts = [f"{p.get('dataset', 'data')}: {len(s.train)} training examples"]
+    if s.val is not None:
+        parts.append(f"{len(s.val)} for validation")
+    if s.test is not None and s.test is not s.val:
+        parts.append(f"{len(s.test)} for testing")
+    if p.get("mixed_with"):
+        parts.append(f"mixed with {p['mixed_with']}")
+    return ", ".join(parts) + f"; labels {', '.join(s.labels)}."

@@ -1,0 +1,165 @@
+"""The training panel every app uses: settings, start/stop, live progress and
+curves, then evaluate, download and use the model at once.
+
+Training runs in a background thread (models.jobs.TrainingJob) so the page stays
+usable; a fragment polls it twice a second. The model being trained is a copy:
+the shipped model and the session's other models are never modified.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from apps.components import charts
+from apps.components.common import add_session_model, active_model
+from models.checkpoint import to_zip
+from models.jobs import TrainingJob
+from models.tasks import Splits, Task, evaluate_model, train_model
+from models.trainer import TrainConfig
+
+LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
+
+
+def settings_form(task: Task, key: str, defaults: TrainConfig, can_fine_tune: bool) -> tuple[TrainConfig, bool, bool]:
+    """(config, fine_tune, augment) from the panel's controls."""
+    c1, c2, c3, c4 = st.columns(4)
+    modes = ["Fine-tune the model in use", "Train from scratch"] if can_fine_tune else ["Train from scratch"]
+    mode = c1.radio("Start from", modes, key=f"{key}__mode")
+    epochs = c1.number_input("Epochs", 1, 500, defaults.epochs, key=f"{key}__epochs")
+    lr_default = min(LEARNING_RATES, key=lambda v: abs(v - defaults.lr))
+    lr = c2.select_slider("Learning rate", LEARNING_RATES, value=lr_default, key=f"{key}__lr",
+                          format_func=lambda v: f"{v:g}")
+    batch = c2.select_slider("Batch size", [1, 8, 16, 32, 64, 128, 256, 512], value=defaults.batch_size,
+                             key=f"{key}__batch")
+    optimizer = c3.selectbox("Optimiser", ["adam", "sgd"], index=["adam", "sgd"].index(defaults.optimizer),
+                             key=f"{key}__opt", format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
+    schedules = ["constant", "onecycle", "cosine", "step"]
+    schedule = c3.selectbox("Learning-rate schedule", schedules, index=schedules.index(defaults.schedule),
+                            key=f"{key}__sched")
+    wd = c4.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1], value=defaults.weight_decay,
+                          key=f"{key}__wd", format_func=lambda v: f"{v:g}")
+    clip = c4.select_slider("Clip gradient norm", [0.0, 0.1, 0.5, 1.0, 5.0, 10.0],
+                            value=defaults.clip_grad_norm or 0.0, key=f"{key}__clip",
+                            format_func=lambda v: "off" if v == 0 else f"{v:g}")
+    augment = c4.checkbox("Augment the training data", value=True, key=f"{key}__aug")
+    cfg = TrainConfig.from_dict({**defaults.to_dict(), "epochs": int(epochs), "lr": float(lr), "batch_size": int(batch),
+                                 "optimizer": optimizer, "schedule": schedule, "weight_decay": float(wd),
+                                 "clip_grad_norm": float(clip) or None})
+    return cfg, mode.startswith("Fine"), augment
+
+
+def _start(task: Task, key: str, data: Splits, cfg: TrainConfig, fine_tune: bool, augment: bool) -> None:
+    init = init_labels = None
+    if fine_tune:
+        _, predictor, _ = active_model(task.name)
+        init, init_labels = predictor.model, predictor.labels
+
+    def work(callbacks, attach):
+        return train_model(task, data, cfg, init=init, init_labels=init_labels, callbacks=callbacks,
+                           trainer_hook=attach, augment=augment)
+
+    st.session_state[f"{key}__job"] = TrainingJob(work, name=f"{key}-training").start()
+    st.session_state.pop(f"{key}__eval", None)
+    st.session_state[f"{key}__registered"] = False
+
+
+def _live(job: TrainingJob) -> None:
+    snap = job.snapshot()
+    frac = snap["step"] / snap["total"] if snap["total"] else 0.0
+    last = snap["batches"][-1] if snap["batches"] else None
+    text = f"batch {snap['step']}/{snap['total'] or '?'} · {snap['elapsed']:.0f} s"
+    if last:
+        text += f" · epoch {last['epoch']} · loss {last['loss']:.4f}"
+    st.progress(min(frac, 1.0), text=text)
+    a, b, c = st.columns(3)
+    with a:
+        charts.loss_chart(snap["batches"])
+    with b:
+        charts.epoch_chart(snap["epochs"])
+    with c:
+        charts.grad_norm_chart(snap["batches"])
+
+
+def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str = "",
+                   render_mistakes: Callable[[list[dict], object], None] | None = None,
+                   defaults: TrainConfig | None = None) -> None:
+    """Settings, start/stop, live curves, then the finished model: evaluate, download, use."""
+    job: TrainingJob | None = st.session_state.get(f"{key}__job")
+    running = job is not None and job.running
+    defaults = defaults or task.default_config()
+    with st.expander("Training settings", expanded=not running):
+        _, current, _ = active_model(task.name)
+        cfg, fine_tune, augment = settings_form(task, key, defaults, can_fine_tune=True)
+        if fine_tune and data is not None and data.labels != current.labels:
+            st.caption(f"The model in use knows {', '.join(current.labels)}; fine-tuning on "
+                       f"{', '.join(data.labels)} keeps its features and gives it a new output layer.")
+    if data_note:
+        st.caption(data_note)
+    go, stop, _ = st.columns([1, 1, 4])
+    if go.button("Start training", type="primary", disabled=running or data is None, key=f"{key}__start"):
+        _start(task, key, data, cfg, fine_tune, augment)
+        st.rerun()
+    if stop.button("Stop", disabled=not running, key=f"{key}__stop"):
+        job.stop()
+    if job is None:
+        return
+
+    @st.fragment(run_every=0.5 if running else None)
+    def live():
+        _live(job)
+        if running and not job.running:
+            st.rerun(scope="app")   # finished: redraw the page with the result
+
+    live()
+    if not job.running:
+        _finished(task, key, job, data, render_mistakes)
+
+
+def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, render_mistakes) -> None:
+    if job.error:
+        st.error(f"Training failed: {job.error}")
+        with st.expander("Details"):
+            st.code(job.error_detail or "")
+        return
+    run = job.result
+    status, message = run.result.status, run.result.message
+    m = run.card["metrics"]
+    scores = ", ".join(f"{k.replace('_', ' ')} {v:.2%}" for k, v in m.items() if k.endswith("accuracy"))
+    if status == "diverged":
+        st.error(message)
+    elif status == "stopped":
+        st.warning(f"{message} The model keeps what it learnt so far. {scores}")
+    else:
+        st.success(f"{message} {scores}")
+    name_key = f"{key}__registered"
+    if not st.session_state.get(name_key) and status != "diverged":
+        predictor = task.predictor_class(run.model, run.card)
+        st.session_state[name_key] = add_session_model(task.name, predictor, run.card)
+        st.toast(f"Now using {st.session_state[name_key]}")
+    a, b, c = st.columns(3)
+    if status == "diverged" and not st.session_state.get(name_key):
+        if a.button("Use these weights anyway", key=f"{key}__use"):
+            st.session_state[name_key] = add_session_model(task.name, task.predictor_class(run.model, run.card),
+                                                           run.card)
+            st.rerun()
+    elif st.session_state.get(name_key):
+        a.caption(f"In use as “{st.session_state[name_key]}” (switch in the sidebar).")
+    b.download_button("Download the model (.zip)", to_zip(run.model, run.card, f"{task.name}-model"),
+                      file_name=f"{task.name}-model.zip", mime="application/zip", key=f"{key}__dl")
+    test = data.test if data is not None else None
+    if c.button("Evaluate on the test set", disabled=test is None, key=f"{key}__evaluate"):
+        st.session_state[f"{key}__eval"] = evaluate_model(run.model, test, run.card["labels"],
+                                                          collate_fn=task.collate_fn)
+    result = st.session_state.get(f"{key}__eval")
+    if result:
+        st.metric("Test accuracy", f"{result['accuracy']:.2%}", help=f"on {result['n']} examples")
+        left, right = st.columns([1, 1])
+        with left:
+            charts.confusion_chart(result["confusion"], run.card["labels"])
+        with right:
+            st.markdown(f"**Most confident mistakes** ({len(result['mistakes'])} shown)")
+            if render_mistakes and result["mistakes"]:
+                render_mistakes(result["mistakes"], test)
+            elif not result["mistakes"]:
+                st.write("None: every test example is right.")

@@ -1,0 +1,40 @@
+"""The Backprop Showcase suite: every app behind one `streamlit run apps/home.py`."""
+from pathlib import Path
+
+import streamlit as st
+
+from apps.components.common import metric_line, page_setup, shipped_predictor
+
+HERE = Path(__file__).parent
+
+# file, title, icon, task of the shipped model, what it shows
+APPS = [
+    ("digits.py", "Digits", "✍️", "digits",
+     "LeNet-5 reads a digit you draw or upload, shows its feature maps and a saliency map computed by "
+     "backprop, and retrains on MNIST or your own images with live curves."),
+]
+
+
+def home() -> None:
+    st.title("Backprop Showcase")
+    st.markdown("Networks trained by backpropagation on real problems: use the shipped models at once, "
+                "watch them train, and retrain them on your own data. Every app trains through the same "
+                "loop: **forward pass → loss → backward pass → weight update**.")
+    for file, title, icon, task, blurb in APPS:
+        with st.container(border=True):
+            left, right = st.columns([3, 2])
+            left.subheader(f"{icon} {title}")
+            left.write(blurb)
+            left.page_link(str(HERE / file), label=f"Open {title}", icon=icon)
+            try:
+                card = shipped_predictor(task).card
+                right.metric("Shipped model", card["arch"]["name"], metric_line(card), delta_color="off")
+            except Exception as e:  # a missing model must not take the suite down
+                right.warning(f"The shipped {task} model could not be loaded: {e}")
+
+
+page_setup("Backprop Showcase", "🧠")
+pages = [st.Page(home, title="Home", icon="🏠", default=True)]
+pages += [st.Page(str(HERE / file), title=title, icon=icon, url_path=Path(file).stem)
+          for file, title, icon, _, _ in APPS]
+st.navigation(pages).run()

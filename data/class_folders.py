@@ -1,0 +1,133 @@
+"""A user's own labelled data as a folder (or zip) of class sub-folders:
+
+    my_data/
+        cat/  a.png b.jpg ...
+        dog/  c.png ...
+
+Shared by every task: the image loader here, and later the audio one, only say
+which file extensions they read and how to read one file.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from data.errors import DataError
+
+MAX_FILES = 50_000
+MAX_UNZIPPED = 2 * 1024**3
+
+
+@dataclass
+class ClassFiles:
+    classes: list[str]
+    files: list[tuple[Path, int]]                       # (file, class index)
+    ignored: list[str] = field(default_factory=list)    # files that are not of a readable type
+
+
+def _is_hidden(p: Path) -> bool:
+    return p.name.startswith((".", "__MACOSX")) or p.name == "Thumbs.db"
+
+
+def scan(root: str | os.PathLike, extensions: set[str]) -> ClassFiles:
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder.")
+    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not _is_hidden(p))
+    loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in extensions]
+    # a zip of one folder that holds the class folders: step inside it
+    if len(subdirs) == 1 and not loose and any(p.is_dir() for p in subdirs[0].iterdir()):
+        return scan(subdirs[0], extensions)
+    if len(subdirs) < 2:
+        found = f"found {len(subdirs)} ({', '.join(p.name for p in subdirs)})" if subdirs else "found none"
+        raise DataError(f"Need at least two class folders, one per label, each holding examples; {found}.")
+    classes, files, ignored, empty = [], [], [], []
+    for d in subdirs:
+        members = sorted(f for f in d.rglob("*") if f.is_file() and not any(_is_hidden(q) for q in f.parents)
+                         and not _is_hidden(f))
+        good = [f for f in members if f.suffix.lower() in extensions]
+        ignored += [str(f.relative_to(root)) for f in members if f.suffix.lower() not in extensions]
+        if not good:
+            empty.append(d.name)
+            continue
+        files += [(f, len(classes)) for f in good]
+        classes.append(d.name)
+    if empty:
+        raise DataError(f"These class folders hold no usable files ({', '.join(sorted(extensions))}): "
+                        f"{', '.join(empty)}.")
+    if len(files) > MAX_FILES:
+        raise DataError(f"Too many files ({len(files)}); the limit is {MAX_FILES}.")
+    return ClassFiles(classes, files, ignored)
+
+
+def unzip(data: bytes | os.PathLike | str, dest: str | os.PathLike | None = None) -> Path:
+    """Extract a zip safely (no paths outside dest, bounded size) and return the folder."""
+    src = data if isinstance(data, (str, os.PathLike)) else None
+    try:
+        zf = zipfile.ZipFile(src if src is not None else io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError("This is not a readable zip file.") from e
+    dest = Path(dest or tempfile.mkdtemp(prefix="bps-upload-"))
+    with zf:
+        if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED:
+            raise DataError("The zip unpacks to more than 2 GB; upload a smaller set.")
+        for info in zf.infolist():
+            target = (dest / info.filename).resolve()
+            if not target.is_relative_to(dest.resolve()):
+                raise DataError(f"The zip holds an unsafe path: {info.filename}")
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as f, open(target, "wb") as out:
+                shutil.copyfileobj(f, out)
+    return dest
+
+
+@dataclass
+class LoadedClasses:
+    items: list
+    targets: list[int]
+    classes: list[str]
+    skipped: list[tuple[str, str]]   # (file, why)
+    ignored: list[str]
+
+    def counts(self) -> dict[str, int]:
+        return {c: self.targets.count(i) for i, c in enumerate(self.classes)}
+
+
+def load(root: str | os.PathLike, extensions: set[str], read: Callable[[Path], object]) -> LoadedClasses:
+    """Read every file with `read`; unreadable ones are skipped and reported, and a
+    class left with no readable file is an error."""
+    found = scan(root, extensions)
+    items, targets, skipped = [], [], []
+    for f, c in found.files:
+        try:
+            items.append(read(f))
+            targets.append(c)
+        except Exception as e:  # any file a reader rejects is reported, never fatal
+            skipped.append((str(f.relative_to(root)), str(e) or type(e).__name__))
+    left = set(targets)
+    lost = [c for i, c in enumerate(found.classes) if i not in left]
+    if lost:
+        first = f" First problem: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
+        raise DataError(f"No readable file in class folder(s): {', '.join(lost)}.{first}")
+    return LoadedClasses(items, targets, found.classes, skipped, found.ignored)
+
+
+def check_examples(labels: list[str], minimum: int = 1) -> list[str]:
+    """The sorted classes of a list of example labels; a clear error if they cannot train a classifier."""
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        have = f"only '{classes[0]}'" if classes else "none"
+        raise DataError(f"Need examples of at least two labels to train a classifier; have {have}.")
+    few = [c for c in classes if labels.count(c) < minimum]
+    if few:
+        raise DataError(f"Need at least {minimum} examples of each label; too few for: {', '.join(few)}.")
+    return classes

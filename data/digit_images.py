@@ -1,0 +1,95 @@
+"""Turning any picture of a digit into what LeNet-5 saw in MNIST.
+
+MNIST's digits were size-normalised to fit a 20×20 box (keeping the aspect
+ratio) and then centred by centre of mass in a 28×28 field, white strokes on
+black. A canvas drawing or a photo of paper has none of that, so we redo it:
+find the ink (either polarity), crop to it, scale into 20×20, centre by mass.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from data.errors import DataError
+
+MAX_PIXELS = 40_000_000   # refuse decompression bombs and absurd uploads
+
+
+class EmptyImageError(DataError):
+    pass
+
+
+def read_image(data: bytes) -> Image.Image:
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PIXELS:
+            raise DataError(f"The image is too large ({img.width}×{img.height}); use one under 40 megapixels.")
+        img.load()
+        return img
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError("This file is not an image that can be read (PNG, JPEG, BMP, GIF, WebP, TIFF).") from e
+
+
+def ink(image) -> np.ndarray:
+    """Float32 H×W in [0, 1], strokes bright and background 0, whatever the input's polarity."""
+    if isinstance(image, Image.Image):
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            image = image.convert("RGBA")
+        elif image.mode not in ("L", "RGB"):
+            image = image.convert("RGB")
+        a = np.asarray(image)
+    else:
+        a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 1:
+        raise DataError(f"Expected a grey, RGB or RGBA image; got an array of shape {a.shape}.")
+    a = a.astype(np.float32)
+    if a.max() > 1.0:
+        a = a / 255.0
+    if a.ndim == 3 and a.shape[2] == 4:
+        alpha = a[..., 3]
+        if alpha.min() < 0.99:
+            # a transparent background (as a canvas may send): the ink is wherever paint was
+            # laid, whatever its colour (transparent pixels' colour means nothing)
+            return alpha
+        a = a[..., :3]
+    grey = a @ np.array([0.299, 0.587, 0.114], np.float32) if a.ndim == 3 else a
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:            # dark ink on light paper
+        grey = 1.0 - grey
+        background = 1.0 - background
+    return np.clip(grey - background, 0, None) / max(1.0 - background, 1e-6)
+
+
+def to_mnist(image, box: int = 20, size: int = 28) -> np.ndarray:
+    """Float32 28×28 in [0, 1], as MNIST was made. Raises EmptyImageError on a blank image."""
+    x = ink(image)
+    peak = float(x.max()) if x.size else 0.0
+    if peak < 0.15 or (x > 0.5 * peak).sum() < 3:
+        raise EmptyImageError("The image is blank: draw or upload a digit first.")
+    x = x / peak
+    rows, cols = np.nonzero(x > 0.2)
+    x = x[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    h, w = x.shape
+    scale = box / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.asarray(Image.fromarray((x * 255).astype(np.uint8)).resize((nw, nh), Image.LANCZOS),
+                       dtype=np.float32) / 255.0
+    small = np.clip(small, 0, 1)
+    # centre of mass at the centre of the 28×28 field, as MNIST did
+    total = small.sum()
+    cy = (small.sum(axis=1) * np.arange(nh)).sum() / total
+    cx = (small.sum(axis=0) * np.arange(nw)).sum() / total
+    top = int(round(size / 2 - 0.5 - cy))
+    left = int(round(size / 2 - 0.5 - cx))
+    top = min(max(top, 0), size - nh)
+    left = min(max(left, 0), size - nw)
+    out = np.zeros((size, size), np.float32)
+    out[top:top + nh, left:left + nw] = small
+    return out

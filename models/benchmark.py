@@ -1,0 +1,129 @@
+"""Speed figures for a task, printed as JSON. Speed is measured here, not in timed tests.
+
+    python -m models.benchmark digits [--threads 2] [--repeats 3]
+
+Prints training throughput (images/s, augmentation included), the time to reach
+98.5% on the official test set from scratch, and single-image prediction latency
+(p50, p95) on a 280×280 RGBA canvas image, preprocessing included. Each figure is
+the median of --repeats rounds: on a shared machine single rounds wander.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+from models.predictor import load_predictor
+from models.tasks import train_model
+from models.trainer import Callback, TrainConfig
+
+FAST = TrainConfig(epochs=12, batch_size=128, lr=4e-3, optimizer="adam", schedule="onecycle", seed=0)
+
+
+class StopAtAccuracy(Callback):
+    """Evaluates on the test set after each epoch (off the clock) and stops at the target."""
+
+    def __init__(self, test, target: float):
+        self.test, self.target = test, target
+        self.train_seconds, self.reached = 0.0, None
+        self.t = 0.0
+
+    def on_epoch_start(self, t) -> None:
+        self.t = time.perf_counter()
+
+    def on_epoch_end(self, t) -> None:
+        self.train_seconds += time.perf_counter() - self.t
+        acc = t.evaluate(self.test)["accuracy"]
+        t.history.epochs[-1]["test_accuracy"] = acc
+        if acc >= self.target and self.reached is None:
+            self.reached = (t.epoch, self.train_seconds, acc)
+            t.request_stop(f"reached {acc:.4f}")
+
+
+def canvas_image(x28: np.ndarray) -> np.ndarray:
+    """An MNIST digit drawn as the canvas sends it: 280×280 RGBA, white on black."""
+    big = np.asarray(Image.fromarray((x28 * 255).astype(np.uint8)).resize((280, 280), Image.BILINEAR))
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., :3] = big[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+def digits(args) -> dict:
+    from models.digits import TASK
+    splits = TASK.load_splits(args.data)
+    out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
+
+    # training throughput: a few hundred batches of the shipped recipe (augmentation included)
+    rates = []
+    for r in range(args.repeats):
+        cfg = TrainConfig.from_dict({**TASK.default_config().to_dict(), "max_batches": 150, "seed": r})
+        run = train_model(TASK, splits, cfg, test_eval=False)
+        rates.append(150 * cfg.batch_size / run.result.seconds)
+    out["train_images_per_s"] = round(statistics.median(rates))
+
+    # time to 98.5% from scratch
+    times = []
+    for r in range(args.repeats if args.full else 1):
+        stop = StopAtAccuracy(splits.test, 0.985)
+        cfg = TrainConfig.from_dict({**FAST.to_dict(), "seed": r})
+        train_model(TASK, splits, cfg, callbacks=[stop], test_eval=False)
+        times.append(stop.reached)
+    done = [t for t in times if t]
+    out["time_to_98.5_s"] = round(statistics.median(t[1] for t in done), 1) if done else None
+    out["time_to_98.5_epochs"] = [t[0] if t else None for t in times]
+    out["time_to_98.5_recipe"] = {k: v for k, v in FAST.to_dict().items()
+                                  if k in ("epochs", "batch_size", "lr", "optimizer", "schedule")}
+
+    # single-image latency, preprocessing included, on canvas-sized images
+    pred = load_predictor("digits", args.weights)
+    imgs = [canvas_image(splits.test.tensors[0][i, 0].numpy()) for i in range(50)]
+    for img in imgs[:10]:
+        pred.predict([img])
+    rounds = []
+    for _ in range(args.repeats):
+        lat = []
+        for i in range(args.latency_n):
+            t0 = time.perf_counter()
+            pred.predict([imgs[i % len(imgs)]])
+            lat.append((time.perf_counter() - t0) * 1000)
+        rounds.append((np.percentile(lat, 50), np.percentile(lat, 95)))
+    out["latency_ms_p50"] = round(statistics.median(r[0] for r in rounds), 3)
+    out["latency_ms_p95"] = round(statistics.median(r[1] for r in rounds), 3)
+    # the peer in the same run: the bare network on a ready 28×28 tensor, no preprocessing
+    x = splits.test.tensors[0][:1]
+    with torch.inference_mode():
+        lat = []
+        for _ in range(args.latency_n):
+            t0 = time.perf_counter()
+            pred.model(x)
+            lat.append((time.perf_counter() - t0) * 1000)
+    out["peer_network_only_ms_p50"] = round(float(np.percentile(lat, 50)), 3)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m models.benchmark", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("task", choices=["digits"])
+    p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
+    p.add_argument("--weights", help="checkpoint for the latency figures (default: shipped)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--full", action="store_true", help="repeat the time-to-accuracy run too (slow)")
+    p.add_argument("--latency-n", type=int, default=300)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(json.dumps(digits(args), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Checkpoints without pickle: weights in safetensors, the model card in JSON,
+and (for resuming) the optimizer state in a torch file read with weights_only=True.
+
+    runs/digits.safetensors   the weights
+    runs/digits.json          the model card: task, architecture, labels, preprocessing,
+                              hyper-parameters, data provenance, metrics, date, command
+    runs/digits.train.pt      optimizer/scheduler state and counters (resume only)
+
+Every file is written to a temporary name and renamed, so a crash or a second
+writer never leaves a half-written checkpoint behind.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save as st_save
+
+
+def stem(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    for suffix in (".safetensors", ".json", ".train.pt"):
+        if p.name.endswith(suffix):
+            return p.with_name(p.name[: -len(suffix)])
+    return p
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def weights_bytes(model: torch.nn.Module) -> bytes:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return st_save(state)
+
+
+def card_bytes(card: dict) -> bytes:
+    return json.dumps(card, indent=2, sort_keys=False, default=float).encode()
+
+
+def make_card(task: str, arch: dict, labels: list[str], **extra) -> dict:
+    card = {
+        "task": task,
+        "arch": arch,
+        "labels": [str(label) for label in labels],
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "",
+    }
+    card.update(extra)
+    return card
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, card: dict,
+                    trainer_state: dict | None = None) -> Path:
+    base = stem(path)
+    _atomic_write(base.with_name(base.name + ".safetensors"), weights_bytes(model))
+    _atomic_write(base.with_name(base.name + ".json"), card_bytes(card))
+    if trainer_state is not None:
+        import io
+        buf = io.BytesIO()
+        torch.save(trainer_state, buf)
+        _atomic_write(base.with_name(base.name + ".train.pt"), buf.getvalue())
+    return base
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
+    """(state_dict, card). Raises CheckpointError with a readable message."""
+    base = stem(path)
+    weights, card_path = base.with_name(base.name + ".safetensors"), base.with_name(base.name + ".json")
+    if not weights.exists():
+        raise CheckpointError(f"No weights at {weights}.")
+    if not card_path.exists():
+        raise CheckpointError(f"No model card at {card_path}: it is saved beside the weights and names "
+                              "the task, labels and preprocessing.")
+    try:
+        state = load_file(str(weights))
+        card = json.loads(card_path.read_text())
+    except Exception as e:  # corrupt or foreign file
+        raise CheckpointError(f"Could not read the checkpoint {base}: {e}") from e
+    return state, card
+
+
+def load_trainer_state(path: str | os.PathLike) -> dict | None:
+    base = stem(path)
+    p = base.with_name(base.name + ".train.pt")
+    if not p.exists():
+        return None
+    return torch.load(p, map_location="cpu", weights_only=True)
+
+
+def to_zip(model: torch.nn.Module, card: dict, name: str = "model") -> bytes:
+    """A checkpoint as one downloadable file: name.safetensors + name.json in a zip."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{name}.safetensors", weights_bytes(model))
+        z.writestr(f"{name}.json", card_bytes(card))
+    return buf.getvalue()
+
+
+def from_zip(data: bytes) -> tuple[dict, dict]:
+    """(state_dict, card) from a zip written by `to_zip`."""
+    import io
+    import zipfile
+    from safetensors.torch import load as st_load
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+            w = [n for n in names if n.endswith(".safetensors")]
+            c = [n for n in names if n.endswith(".json")]
+            if len(w) != 1 or len(c) != 1:
+                raise CheckpointError("The zip must hold one .safetensors file and its .json model card.")
+            return st_load(z.read(w[0])), json.loads(z.read(c[0]))
+    except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
+        raise CheckpointError(f"Not a model saved by this suite: {e}") from e
+    except CheckpointError:
+        raise
+    except Exception as e:  # safetensors raises its own error types on corrupt data
+        raise CheckpointError(f"The weights in this zip cannot be read: {e}") from e

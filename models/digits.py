@@ -1,0 +1,155 @@
+"""The Digits task: LeNet-5 on MNIST, or on a user's own class folders of images."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from data.augment import DigitAugment
+from data.class_folders import LoadedClasses, check_examples, load, unzip
+from data.errors import DataError
+from data.digit_images import read_image, to_mnist
+from data.mnist import load_mnist
+from models.lenet import LeNet5
+from models.predictor import Predictor
+from models.tasks import Splits, Task
+from models.trainer import TrainConfig
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+DIGITS = [str(d) for d in range(10)]
+
+
+class DigitsPredictor(Predictor):
+    """Items are PIL images or uint8 arrays (H×W, H×W×3, H×W×4) of any size and polarity."""
+
+    def prepare(self, item) -> torch.Tensor:
+        return torch.from_numpy(to_mnist(item)).unsqueeze(0)
+
+    def explain(self, item) -> dict:
+        """What the network sees: its 28×28 input, the C1 and C3 feature maps, the
+        probabilities, and a saliency map: d(score of the predicted class)/d(pixel),
+        computed by backprop through the trained network."""
+        x = self.prepare(item).unsqueeze(0).requires_grad_(True)
+        with torch.enable_grad():
+            feats = self.model.features(x)
+            scores = feats["output"][0]
+            label = int(scores.argmax())
+            scores[label].backward()
+        probs = torch.softmax(scores.detach(), 0)
+        return {"input": x.detach()[0, 0].numpy(),
+                "c1": feats["c1"].detach()[0].numpy(), "c3": feats["c3"].detach()[0].numpy(),
+                "saliency": x.grad[0, 0].abs().numpy(),
+                "label": self.labels[label], "probs": dict(zip(self.labels, probs.tolist()))}
+
+
+class DigitsTask(Task):
+    name = "digits"
+    title = "Digits"
+    predictor_class = DigitsPredictor
+
+    def build_model(self, labels: Sequence[str] = DIGITS, **arch) -> LeNet5:
+        arch = {**arch, "num_classes": len(labels)}
+        return LeNet5(**arch)
+
+    def default_config(self) -> TrainConfig:
+        return TrainConfig(epochs=30, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle")
+
+    def batch_transform(self, augment: bool = True):
+        return DigitAugment() if augment else None
+
+    def preprocessing(self) -> dict:
+        return {"input": "grey 28x28 in [0,1], strokes bright on black",
+                "steps": ["find the ink in either polarity", "crop to the strokes",
+                          "scale into a 20x20 box keeping the aspect ratio",
+                          "centre by centre of mass in 28x28 (as MNIST was made)"],
+                "normalisation": "inside the model: (x - 0.1307) / 0.3081"}
+
+    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
+        """MNIST: the training images (the shared copy has 10k of them), split into
+        train and validation, and the official 10k test set."""
+        xs, ys = load_mnist("train", root)
+        xt, yt = load_mnist("test", root)
+        x, xt = xs.float().div(255).unsqueeze(1), xt.float().div(255).unsqueeze(1)
+        n_val = int(len(x) * val_fraction)
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+        val, tr = order[:n_val], order[n_val:]
+        provenance = {"dataset": "MNIST", "source": "data root mnist/MNIST/raw (torchvision datasets.MNIST)",
+                      "train": len(tr), "val": len(val), "test": len(xt),
+                      "split": f"validation = {val_fraction:.0%} of the training images, seed {seed}"}
+        return Splits(TensorDataset(x[tr], ys[tr]), TensorDataset(x[val], ys[val]) if n_val else None,
+                      TensorDataset(xt, yt), DIGITS, provenance)
+
+
+    def read_input(self, path: Path):
+        """A file given to the command line -> an item for the predictor."""
+        try:
+            return read_image(Path(path).read_bytes())
+        except OSError as e:
+            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+
+    def load_custom(self, path: str | Path, val_fraction: float = 0.2, seed: int = 0,
+                    mix_with: Splits | None = None) -> tuple[Splits, LoadedClasses]:
+        """A folder or .zip of class folders of images -> splits, and what was read or skipped."""
+        path = Path(path)
+        if path.is_file():
+            path = unzip(path)
+        found = load_image_folders(path)
+        return splits_from_examples(found.items, found.targets, found.classes, val_fraction, seed,
+                                    source=f"custom images ({len(found.items)} from {len(found.classes)} folders)",
+                                    mix_with=mix_with), found
+
+
+    def examples_to_splits(self, examples: Sequence[tuple[np.ndarray, str]], mix_with: Splits | None = None,
+                           seed: int = 0) -> Splits:
+        """Examples collected in the app: (28×28 image, label) pairs."""
+        labels = [label for _, label in examples]
+        classes = check_examples(labels)
+        return splits_from_examples([x for x, _ in examples], [classes.index(c) for c in labels], classes,
+                                    seed=seed, source=f"{len(examples)} drawings made in the app",
+                                    mix_with=mix_with)
+
+
+def read_digit_file(path: Path) -> np.ndarray:
+    return to_mnist(read_image(Path(path).read_bytes()))
+
+
+def load_image_folders(root: str | Path) -> LoadedClasses:
+    """A user's class folders of images, each preprocessed as MNIST was made."""
+    return load(root, IMAGE_EXTENSIONS, read_digit_file)
+
+
+def splits_from_examples(images: Sequence[np.ndarray], targets: Sequence[int], classes: Sequence[str],
+                         val_fraction: float = 0.2, seed: int = 0, source: str = "your own images",
+                         mix_with: Splits | None = None) -> Splits:
+    """Splits from a user's 28×28 examples (stratified, so that every class is in
+    both parts when it has two or more), optionally mixed with MNIST's training
+    images so that fine-tuning on a handful of drawings does not forget the rest."""
+    x = torch.from_numpy(np.stack(images)).float().unsqueeze(1)
+    y = torch.tensor(list(targets), dtype=torch.long)
+    g = torch.Generator().manual_seed(seed)
+    val_idx, tr_idx = [], []
+    for c in range(len(classes)):
+        idx = (y == c).nonzero().flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        k = int(round(len(idx) * val_fraction)) if len(idx) >= 2 else 0
+        val_idx += idx[:k].tolist()
+        tr_idx += idx[k:].tolist()
+    train_x, train_y = x[tr_idx], y[tr_idx]
+    provenance = {"dataset": source, "train": len(tr_idx), "val": len(val_idx),
+                  "classes": list(classes)}
+    if mix_with is not None:
+        mx, my = mix_with.train.tensors
+        label_map = [list(classes).index(c) if c in classes else -1 for c in mix_with.labels]
+        mapped = torch.tensor(label_map)[my]
+        keep = mapped >= 0
+        train_x = torch.cat([train_x, mx[keep]])
+        train_y = torch.cat([train_y, mapped[keep]])
+        provenance["mixed_with"] = f"{int(keep.sum())} {mix_with.provenance.get('dataset', '')} training images"
+    val = TensorDataset(x[val_idx], y[val_idx]) if val_idx else None
+    return Splits(TensorDataset(train_x, train_y), val, val, list(classes), provenance)
+
+
+TASK = DigitsTask()

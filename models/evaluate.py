@@ -1,0 +1,58 @@
+"""Evaluate a task's model (the shipped one, or a checkpoint) and print the metrics as JSON.
+
+    python -m models.evaluate digits                      # shipped model, official test set
+    python -m models.evaluate digits --weights runs/mine  # a retrained checkpoint
+    python -m models.evaluate digits --custom my_digits/  # on your own class folders
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from data.errors import DataError
+from models.checkpoint import CheckpointError
+from models.predictor import TASK_MODULES, get_task, load_predictor
+from models.tasks import evaluate_model
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("task", choices=sorted(TASK_MODULES))
+    p.add_argument("--weights", help="checkpoint path (default: the shipped model)")
+    p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
+    p.add_argument("--custom", help="evaluate on your own folder or .zip of class folders")
+    p.add_argument("--split", default="test", choices=["test", "val"])
+    p.add_argument("--mistakes", type=int, default=10, help="how many of the worst mistakes to list")
+    args = p.parse_args(argv)
+    task = get_task(args.task)
+    try:
+        pred = load_predictor(args.task, args.weights)
+        if args.custom:
+            splits, _ = task.load_custom(args.custom, val_fraction=0.0)
+            data, labels = splits.train, splits.labels
+            if labels != pred.labels:
+                unknown = sorted(set(labels) - set(pred.labels))
+                if unknown:
+                    raise DataError(f"the model does not know the label(s) {', '.join(unknown)}; "
+                                    f"it knows {', '.join(pred.labels)}")
+                # re-index the folders' labels to the model's output order
+                mapping = [pred.labels.index(c) for c in labels]
+                x, y = data.tensors
+                data = type(data)(x, y.new_tensor(mapping)[y])
+        else:
+            splits = task.load_splits(args.data)
+            data = splits.test if args.split == "test" else splits.val
+        result = evaluate_model(pred.model, data, pred.labels, collate_fn=task.collate_fn)
+    except (DataError, CheckpointError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    result["mistakes"] = result["mistakes"][: args.mistakes]
+    result["weights"] = args.weights or "shipped"
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

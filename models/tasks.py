@@ -1,0 +1,178 @@
+"""What a task is, and the one train/evaluate workflow that the command line and
+every app's training panel share.
+
+A task (digits, and later typos, sentiment, speech) says how to build its
+network, where its data comes from, how to augment it and how to turn a
+checkpoint into a predictor. `train_model` and `evaluate_model` do the rest the
+same way for all of them.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+import torch.nn as nn
+from torch.utils.data import Dataset
+
+from models.checkpoint import make_card, save_checkpoint
+from models.predictor import Predictor
+from models.trainer import Callback, FitResult, TrainConfig, Trainer, make_batches, to_device
+
+
+@dataclass
+class Splits:
+    train: Dataset
+    val: Dataset | None
+    test: Dataset | None
+    labels: list[str]
+    provenance: dict = field(default_factory=dict)
+
+
+class Task:
+    name = ""
+    title = ""
+    predictor_class: type[Predictor] = Predictor
+    collate_fn: Callable | None = None
+
+    def build_model(self, labels: Sequence[str], **arch) -> nn.Module:
+        raise NotImplementedError
+
+    def default_config(self) -> TrainConfig:
+        return TrainConfig()
+
+    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
+        raise NotImplementedError
+
+    def read_input(self, path):
+        """A file named on the command line -> one item for the predictor."""
+        raise NotImplementedError
+
+    def load_custom(self, path, val_fraction: float = 0.2, seed: int = 0, mix_with: Splits | None = None):
+        """A user's own data -> (Splits, a report of what was read and skipped)."""
+        raise NotImplementedError
+
+    def examples_to_splits(self, examples, mix_with: Splits | None = None, seed: int = 0) -> Splits:
+        """(item, label) pairs collected in an app -> splits."""
+        raise NotImplementedError
+
+    def batch_transform(self, augment: bool = True) -> Callable | None:
+        return None
+
+    def preprocessing(self) -> dict:
+        return {}
+
+    def loss_fn(self) -> nn.Module:
+        return nn.CrossEntropyLoss()
+
+    def arch(self, model: nn.Module) -> dict:
+        return {"name": type(model).__name__, "kwargs": dict(model.config)}
+
+    def model_from_state(self, state: dict, card: dict) -> nn.Module:
+        model = self.build_model(card["labels"], **card["arch"].get("kwargs", {}))
+        model.load_state_dict(state)
+        return model.eval()
+
+    def predictor_from_state(self, state: dict, card: dict) -> Predictor:
+        return self.predictor_class(self.model_from_state(state, card), card)
+
+
+def with_labels(model: nn.Module, labels: Sequence[str], old_labels: Sequence[str]) -> nn.Module:
+    """A copy of `model` to fine-tune on `labels`. Where the label set differs the
+    output layer is replaced (rows of labels the two sets share are kept), so the
+    learnt features carry over to the new classes."""
+    model = copy.deepcopy(model)
+    if list(labels) == list(old_labels):
+        return model
+    old = model.output
+    new = nn.Linear(old.in_features, len(labels))
+    with torch.no_grad():
+        for i, label in enumerate(labels):
+            if label in old_labels:
+                j = list(old_labels).index(label)
+                new.weight[i] = old.weight[j]
+                new.bias[i] = old.bias[j]
+    model.output = new
+    model.config = {**model.config, "num_classes": len(labels)}
+    return model
+
+
+@dataclass
+class TrainRun:
+    model: nn.Module
+    result: FitResult
+    card: dict
+    trainer: Trainer
+
+
+def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module | None = None,
+                init_labels: Sequence[str] | None = None, callbacks: Sequence[Callback] = (),
+                out: str | Path | None = None, resume: str | Path | None = None, augment: bool = True,
+                test_eval: bool = True, trainer_hook: Callable[[Trainer], None] | None = None) -> TrainRun:
+    """Train from scratch (init=None) or fine-tune a copy of `init`; never touches `init` itself."""
+    labels = splits.labels
+    if init is None:
+        torch.manual_seed(cfg.seed)
+        model = task.build_model(labels)
+    else:
+        model = with_labels(init, labels, init_labels or labels)
+    trainer = Trainer(model, task.loss_fn(), cfg, callbacks=list(callbacks),
+                      batch_transform=task.batch_transform(augment), collate_fn=task.collate_fn)
+    if resume is not None:
+        from models.checkpoint import load_checkpoint, load_trainer_state
+        state, _ = load_checkpoint(resume)
+        model.load_state_dict(state)
+        tstate = load_trainer_state(resume)
+        if tstate is None:
+            raise FileNotFoundError(f"{resume} has weights but no .train.pt optimizer state to resume from")
+        steps = len(make_batches(splits.train, cfg.batch_size, True, cfg.seed, task.collate_fn))
+        trainer.load_state_dict(tstate, steps)
+    if trainer_hook is not None:
+        trainer_hook(trainer)   # lets a UI hold the trainer (for its Stop button) before fitting starts
+    result = trainer.fit(splits.train, splits.val)
+    metrics = {}
+    if trainer.history.epochs:
+        metrics.update({k: v for k, v in trainer.history.epochs[-1].items() if k.startswith(("train_", "val_"))})
+    if test_eval and splits.test is not None and result.ok:
+        metrics.update({"test_" + k: v for k, v in trainer.evaluate(splits.test).items()})
+    card = make_card(task.name, task.arch(model), labels, preprocessing=task.preprocessing(),
+                     hyperparameters={**cfg.to_dict(), "augment": augment,
+                                      "fine_tuned_from": None if init is None else "a previous model"},
+                     data=splits.provenance, metrics=metrics, status=result.status, message=result.message,
+                     epochs=trainer.history.epochs)
+    if out is not None and trainer.is_main:
+        save_checkpoint(out, model, card, trainer.state_dict())
+    return TrainRun(model.eval(), result, card, trainer)
+
+
+@torch.no_grad()
+def evaluate_model(model: nn.Module, data: Dataset, labels: Sequence[str], collate_fn=None,
+                   batch_size: int = 512, device: str | torch.device = "cpu") -> dict:
+    """Accuracy, a confusion matrix and the most confident mistakes on a data set."""
+    model = model.eval().to(device)
+    probs, targets = [], []
+    for x, y in make_batches(data, batch_size, False, 0, collate_fn):
+        x = to_device(x, torch.device(device))
+        out = model(*x) if isinstance(x, (tuple, list)) else model(x)
+        probs.append(torch.softmax(out.float(), 1).cpu())
+        targets.append(y.cpu())
+    if not probs:
+        raise ValueError("nothing to evaluate on: the data set is empty")
+    p, y = torch.cat(probs), torch.cat(targets)
+    pred = p.argmax(1)
+    n = len(labels)
+    confusion = torch.zeros(n, n, dtype=torch.long)
+    confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
+    wrong = (pred != y).nonzero().flatten()
+    order = wrong[p[wrong, pred[wrong]].argsort(descending=True)]
+    per_class = (confusion.diag().float() / confusion.sum(1).clamp(min=1)).tolist()
+    return {
+        "accuracy": (pred == y).float().mean().item(),
+        "n": len(y),
+        "confusion": confusion.tolist(),
+        "per_class_accuracy": dict(zip(labels, per_class)),
+        "mistakes": [{"index": int(i), "true": labels[y[i]], "predicted": labels[pred[i]],
+                      "score": float(p[i, pred[i]])} for i in order[:100]],
+    }

@@ -1,0 +1,117 @@
+"""Train a task's network from the command line, with the same trainer and
+checkpoint format as the apps.
+
+    python -m models.train digits --out runs/digits
+    python -m models.train digits --custom my_digits.zip --init shipped --out runs/mine
+    torchrun --nproc_per_node=2 -m models.train digits --out runs/ddp     # DistributedDataParallel
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+
+from data.errors import DataError
+from models.checkpoint import CheckpointError
+from models.predictor import TASK_MODULES, get_task, load_predictor
+from models.tasks import train_model
+from models.trainer import ProgressBar, TrainConfig
+
+
+def config_arguments(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--optimizer", choices=["adam", "sgd"])
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--schedule", choices=["constant", "step", "cosine", "onecycle"])
+    p.add_argument("--clip-grad-norm", type=float)
+    p.add_argument("--early-stopping", type=int, help="patience in epochs on the validation loss")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--threads", type=int, help="torch.set_num_threads")
+    p.add_argument("--max-batches", type=int, help="stop after this many batches (smoke runs)")
+
+
+def build_config(task, args) -> TrainConfig:
+    cfg = task.default_config().to_dict()
+    for key in list(cfg):
+        value = getattr(args, key, None)
+        if value is not None:
+            cfg[key] = value
+    return TrainConfig.from_dict(cfg)
+
+
+def setup_distributed(args) -> None:
+    """Under torchrun: one process per rank, gloo on CPU, nccl on GPUs."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    use_cuda = torch.cuda.is_available() and args.device in ("auto", "cuda")
+    if use_cuda:
+        local = int(os.environ.get("LOCAL_RANK", 0))
+        torch.cuda.set_device(local)
+        args.device = f"cuda:{local}"
+    else:
+        args.device = "cpu"
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m models.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("task", choices=sorted(TASK_MODULES))
+    p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
+    p.add_argument("--custom", help="your own data: a folder or .zip of class folders")
+    p.add_argument("--mix-official", action="store_true",
+                   help="with --custom: also train on the official training data for labels both share")
+    p.add_argument("--init", default="none",
+                   help="'none' (from scratch), 'shipped' (fine-tune the shipped model) or a checkpoint path")
+    p.add_argument("--out", required=True, help="checkpoint path, e.g. runs/digits (writes .safetensors + .json)")
+    p.add_argument("--resume", help="continue a run from its checkpoint (needs its .train.pt)")
+    p.add_argument("--val-fraction", type=float, default=None)
+    p.add_argument("--no-augment", action="store_true")
+    config_arguments(p)
+    args = p.parse_args(argv)
+    task = get_task(args.task)
+    setup_distributed(args)
+    rank0 = not dist.is_initialized() or dist.get_rank() == 0
+    try:
+        cfg = build_config(task, args)
+        if args.custom:
+            official = task.load_splits(args.data) if args.mix_official else None
+            splits, report = task.load_custom(args.custom, args.val_fraction or 0.2, cfg.seed, mix_with=official)
+            if rank0:
+                print(f"read {len(report.items)} examples of {len(report.classes)} classes "
+                      f"{report.counts()}", file=sys.stderr)
+                for f, why in report.skipped:
+                    print(f"skipped {f}: {why}", file=sys.stderr)
+        else:
+            splits = task.load_splits(args.data, 0.1 if args.val_fraction is None else args.val_fraction, cfg.seed)
+        init = init_labels = None
+        if args.init != "none":
+            pred = load_predictor(args.task, None if args.init == "shipped" else args.init)
+            init, init_labels = pred.model, pred.labels
+        run = train_model(task, splits, cfg, init=init, init_labels=init_labels, callbacks=[ProgressBar()],
+                          out=args.out, resume=args.resume, augment=not args.no_augment)
+    except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if dist.is_initialized():
+            dist.barrier()
+    if rank0:
+        print(json.dumps({"status": run.result.status, "message": run.result.message, "out": args.out,
+                          "seconds": round(run.result.seconds, 2), "metrics": run.card["metrics"]}, indent=2))
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0 if run.result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

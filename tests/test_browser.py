@@ -1,0 +1,165 @@
+"""End-to-end: a real Chromium, driven by Playwright, against a live `streamlit run apps/home.py`.
+
+The drawing canvas (streamlit-drawable-canvas 0.13) is a components-v2 element: it renders
+inside an open shadow root under `[data-testid=stBidiComponentIsolated]`, not in an iframe
+(older versions of the package used an iframe titled "...st_canvas..."; both are handled).
+Fabric.js stacks three <canvas> elements; mouse events go to the top one, `canvas.upper-canvas`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+SHOT = Path("/tmp/browser_digits.png")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Base URL of a streamlit server running the suite; stopped (with its process group) at teardown."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", "apps/home.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health within 60 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def test_home_lists_digits(server, page):
+    page.goto(f"{server}/", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Backprop Showcase")).to_be_visible(timeout=45_000)
+    link = page.get_by_role("link", name="Open Digits")
+    expect(link).to_be_visible()
+    assert "digits" in (link.get_attribute("href") or "")
+
+
+def _canvas_box(page) -> dict:
+    """The drawing surface's box in page coordinates: the shadow-DOM canvas, or an iframe's canvas."""
+    target = page.locator("canvas.upper-canvas, iframe[title*='st_canvas']").first
+    target.wait_for(state="visible", timeout=45_000)
+    target.scroll_into_view_if_needed()
+    if target.evaluate("e => e.tagName") == "CANVAS":
+        return target.bounding_box()
+    frame_box = target.bounding_box()  # an iframe-based canvas: add the canvas's offset inside the frame
+    inner = page.frame_locator("iframe[title*='st_canvas']").locator("canvas.upper-canvas, canvas").last
+    inner.wait_for(state="visible")
+    off = inner.evaluate("e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, "
+                         "width: r.width, height: r.height}; }")
+    return {"x": frame_box["x"] + off["x"], "y": frame_box["y"] + off["y"],
+            "width": off["width"], "height": off["height"]}
+
+
+def test_draw_a_seven(server, page, tmp_path):
+    shot = tmp_path / "digits.png"
+    try:
+        page.goto(f"{server}/digits", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Digits")).to_be_visible(timeout=45_000)
+        box = _canvas_box(page)
+        assert box["width"] > 100 and box["height"] > 100, box
+
+        def at(fx: float, fy: float) -> tuple[float, float]:
+            return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+        # A "7": a bar across the top, then a diagonal down to the lower middle-left.
+        mouse = page.mouse
+        mouse.move(*at(0.25, 0.20))
+        mouse.down()
+        mouse.move(*at(0.75, 0.20), steps=15)
+        mouse.move(*at(0.42, 0.85), steps=20)
+        mouse.up()
+        mouse.move(5, 5)  # off the canvas, so its hover toolbar does not cover the page
+
+        prediction = page.locator("#prediction")
+        # to_have_text retries, so a prediction made on a half-sent stroke is waited past.
+        expect(prediction).to_have_text("7", timeout=30_000)
+        try:  # let the probability chart draw before the screenshot; it is not what is tested
+            page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg") \
+                .first.wait_for(state="visible", timeout=10_000)
+        except sync_api.TimeoutError:
+            pass
+        try:  # and let the app's run finish (the "Running…/Stop" widget goes away)
+            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
+        except sync_api.TimeoutError:
+            pass
+    finally:
+        page.screenshot(path=str(shot))
+        shutil.copyfile(shot, SHOT)
+    assert shot.stat().st_size > 0

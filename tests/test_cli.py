@@ -1,0 +1,111 @@
+"""The command line: train, evaluate and predict without the UI; DDP under torchrun."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import ROOT, needs_mnist
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def digit_png(path: Path, kind: str):
+    a = np.zeros((120, 120), np.uint8)
+    if kind == "bar":
+        a[15:105, 50:70] = 255                # a '1'
+    else:
+        a[20:100, 20:100] = 255               # a filled square: another class
+        a[40:80, 40:80] = 0
+    Image.fromarray(255 - a).save(path)        # dark on light, like paper
+
+
+@pytest.fixture
+def folders(tmp_path):
+    for kind in ("bar", "ring"):
+        d = tmp_path / "data" / kind
+        d.mkdir(parents=True)
+        for i in range(6):
+            digit_png(d / f"{i}.png", kind)
+    (tmp_path / "data" / "ring" / "bad.png").write_bytes(b"oops")
+    return tmp_path / "data"
+
+
+def test_train_evaluate_predict_on_your_own_folders(tmp_path, folders):
+    out = tmp_path / "mine"
+    r = run("-m", "models.train", "digits", "--custom", str(folders), "--init", "shipped", "--epochs", "3",
+            "--lr", "0.003", "--batch-size", "8", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["status"] == "completed"
+    assert "skipped ring/bad.png" in r.stderr and "'bar': 6" in r.stderr
+    assert (tmp_path / "mine.safetensors").exists() and (tmp_path / "mine.train.pt").exists()
+    card = json.loads((tmp_path / "mine.json").read_text())
+    assert card["labels"] == ["bar", "ring"] and card["task"] == "digits"
+    assert card["hyperparameters"]["epochs"] == 3 and card["data"]["classes"] == ["bar", "ring"]
+
+    r = run("-m", "models.evaluate", "digits", "--weights", str(out), "--custom", str(folders))
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["n"] == 12 and result["accuracy"] == 1.0
+
+    digit_png(tmp_path / "one.png", "bar")
+    (tmp_path / "broken.png").write_bytes(b"nope")
+    r = run("-m", "models.predict", "digits", str(tmp_path / "one.png"), str(tmp_path / "broken.png"),
+            "--weights", str(out))
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert r.returncode == 1
+    assert lines[0]["label"] == "bar" and "not an image" in lines[1]["error"]
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, folders):
+    (folders / "ring").rename(tmp_path / "elsewhere")
+    r = run("-m", "models.train", "digits", "--custom", str(folders), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "error: Need at least two class folders" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("-m", "models.evaluate", "digits", "--weights", str(tmp_path / "missing"))
+    assert r.returncode == 2 and "error: No weights" in r.stderr and "Traceback" not in r.stderr
+    env_root = tmp_path / "empty-root"
+    r = run("-m", "models.evaluate", "digits", "--data", str(env_root))
+    assert r.returncode == 2 and "MNIST is missing" in r.stderr and "Traceback" not in r.stderr
+
+
+@needs_mnist
+def test_train_on_mnist_a_few_batches(tmp_path):
+    r = run("-m", "models.train", "digits", "--max-batches", "5", "--out", str(tmp_path / "m"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["status"] == "stopped"
+
+
+def torchrun(*args):
+    return run("-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=0", "--rdzv_backend=c10d",
+               "--rdzv_endpoint=127.0.0.1:0", *args)
+
+
+def test_ddp_two_processes_end_with_identical_weights(tmp_path):
+    r = torchrun(str(ROOT / "tests" / "ddp_worker.py"), str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = (torch.load(tmp_path / f"rank{i}.pt", weights_only=True) for i in (0, 1))
+    for k in a["state"]:
+        assert torch.equal(a["state"][k], b["state"][k]), k
+    # each rank trained on its half of the data: 256 / 2 / 16 = 8 batches an epoch, 3 epochs
+    assert a["batches"] == b["batches"] == 24
+    val = {k: v for k, v in a["val"].items() if k.startswith("val_")}
+    assert val == {k: v for k, v in b["val"].items() if k.startswith("val_")}   # all-reduced across ranks
+    assert a["val"]["val_accuracy"] > 0.9
+
+
+@needs_mnist
+def test_the_training_command_runs_under_torchrun(tmp_path):
+    r = torchrun("-m", "models.train", "digits", "--max-batches", "3", "--out", str(tmp_path / "ddp"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads(r.stdout)["status"] == "stopped"           # printed once, by rank 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp.json", "ddp.safetensors", "ddp.train.pt"]

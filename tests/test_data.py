@@ -1,0 +1,138 @@
+"""Preprocessing and data import: what a person may hand the apps."""
+import io
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from data.class_folders import check_examples, load, scan, unzip
+from data.digit_images import EmptyImageError, ink, read_image, to_mnist
+from data.errors import DataError, DatasetMissing
+from data.mnist import load_mnist
+
+from conftest import needs_mnist
+
+
+def stroke_image(size=280, polarity="light-on-dark", box=(60, 40, 120, 240)):
+    """A thick vertical bar, like a drawn '1', somewhere in a big image."""
+    a = np.zeros((size, size), np.uint8)
+    x0, y0, x1, y1 = box
+    a[y0:y1, x0:x1] = 255
+    return 255 - a if polarity == "dark-on-light" else a
+
+
+def test_to_mnist_crops_scales_and_centres_by_mass():
+    x = to_mnist(stroke_image(box=(10, 10, 40, 200)))      # tall bar near the top-left corner
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    rows, cols = np.nonzero(x > 0.5)
+    assert rows.max() - rows.min() + 1 == pytest.approx(20, abs=1)      # the long side fills 20 px
+    cy = (x.sum(1) * np.arange(28)).sum() / x.sum()
+    cx = (x.sum(0) * np.arange(28)).sum() / x.sum()
+    assert cy == pytest.approx(13.5, abs=0.6) and cx == pytest.approx(13.5, abs=0.6)
+
+
+def test_polarity_and_channels_do_not_matter():
+    ref = to_mnist(stroke_image())
+    dark = to_mnist(stroke_image(polarity="dark-on-light"))
+    rgb = to_mnist(np.repeat(stroke_image()[..., None], 3, axis=2))
+    np.testing.assert_allclose(dark, ref, atol=1e-5)
+    np.testing.assert_allclose(rgb, ref, atol=1e-2)
+
+
+def test_transparent_rgba_canvas():
+    a = np.zeros((280, 280, 4), np.uint8)     # transparent background, opaque black strokes
+    a[40:240, 100:140] = (0, 0, 0, 255)
+    np.testing.assert_allclose(to_mnist(a), to_mnist(stroke_image(box=(100, 40, 140, 240))), atol=1e-2)
+
+
+@pytest.mark.parametrize("blank", [np.zeros((280, 280), np.uint8), np.full((50, 50, 3), 255, np.uint8),
+                                   np.zeros((280, 280, 4), np.uint8), np.full((1, 1), 7, np.uint8)])
+def test_blank_images_are_an_error_not_a_guess(blank):
+    with pytest.raises(EmptyImageError, match="blank"):
+        to_mnist(blank)
+
+
+def test_unreadable_bytes_give_a_clear_error():
+    with pytest.raises(DataError, match="not an image"):
+        read_image(b"this is not a png")
+    with pytest.raises(DataError):
+        ink(np.zeros((4, 4, 5)))
+
+
+def png_bytes(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def make_folders(root, classes, n=3, bad=0):
+    for c in classes:
+        d = root / c
+        d.mkdir(parents=True)
+        for i in range(n):
+            (d / f"{i}.png").write_bytes(png_bytes(stroke_image(box=(60 + 10 * i, 40, 120, 240))))
+        for i in range(bad):
+            (d / f"broken{i}.png").write_bytes(b"garbage")
+    return root
+
+
+def test_class_folders_load_and_report_skipped_files(tmp_path):
+    make_folders(tmp_path, ["a", "b"], n=3, bad=1)
+    (tmp_path / "a" / "notes.txt").write_text("hello")
+    found = load(tmp_path, {".png"}, lambda p: to_mnist(read_image(p.read_bytes())))
+    assert found.classes == ["a", "b"] and found.counts() == {"a": 3, "b": 3}
+    assert sorted(f for f, _ in found.skipped) == ["a/broken0.png", "b/broken0.png"]
+    assert found.ignored == ["a/notes.txt"]
+
+
+def test_one_class_or_an_empty_class_is_refused(tmp_path):
+    make_folders(tmp_path / "one", ["a"])
+    with pytest.raises(DataError, match="at least two class folders"):
+        scan(tmp_path / "one", {".png"})
+    make_folders(tmp_path / "two", ["a", "b"])
+    (tmp_path / "two" / "c").mkdir()
+    with pytest.raises(DataError, match="no usable files.*c"):
+        scan(tmp_path / "two", {".png"})
+
+
+def test_zip_with_a_wrapping_folder(tmp_path):
+    make_folders(tmp_path / "src" / "mydigits", ["0", "1"])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in (tmp_path / "src").rglob("*.png"):
+            z.write(f, f.relative_to(tmp_path / "src"))
+    found = scan(unzip(buf.getvalue(), tmp_path / "out"), {".png"})
+    assert found.classes == ["0", "1"] and len(found.files) == 6
+
+
+def test_zip_that_escapes_its_folder_is_refused(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../evil.png", b"x")
+    with pytest.raises(DataError, match="unsafe"):
+        unzip(buf.getvalue(), tmp_path / "out")
+    with pytest.raises(DataError, match="not a readable zip"):
+        unzip(b"not a zip", tmp_path / "out2")
+
+
+def test_collected_examples_need_two_labels():
+    with pytest.raises(DataError, match="at least two labels"):
+        check_examples(["7", "7"])
+    assert check_examples(["7", "1", "7"]) == ["1", "7"]
+
+
+def test_offline_without_a_copy_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    t = time.perf_counter()
+    with pytest.raises(DatasetMissing, match=r"MNIST is missing: expected train-images-idx3-ubyte\.gz"):
+        load_mnist("test", root=tmp_path / "empty", download=False)
+    assert time.perf_counter() - t < 5
+
+
+@needs_mnist
+def test_mnist_from_the_data_root():
+    x, y = load_mnist("test")
+    assert x.shape == (10000, 28, 28) and y.shape == (10000,)
+    assert sorted(y.unique().tolist()) == list(range(10))

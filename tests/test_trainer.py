@@ -1,0 +1,152 @@
+"""The common trainer: the four steps, their events, and what they promise."""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+from torch.utils.data import TensorDataset
+
+from models.trainer import Callback, EVENTS, EarlyStopping, TrainConfig, Trainer
+
+
+def blobs(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.randn(n, 2, generator=g) + (y.float() * 3 - 1.5).unsqueeze(1)
+    return TensorDataset(x, y)
+
+
+def mlp(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+
+
+def test_loss_falls_and_accuracy_rises():
+    t = Trainer(mlp(), config=TrainConfig(epochs=5, batch_size=32, lr=0.05, optimizer="sgd"))
+    result = t.fit(blobs(), blobs(seed=1))
+    epochs = result.history.epochs
+    assert result.status == "completed"
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] * 0.5
+    assert epochs[-1]["val_accuracy"] > 0.95
+
+
+def test_events_fire_in_the_order_of_backprop():
+    seen = []
+
+    class Spy(Callback):
+        pass
+
+    for e in EVENTS:
+        setattr(Spy, "on_" + e, lambda self, t, e=e: seen.append(e))
+    Trainer(mlp(), config=TrainConfig(epochs=1, batch_size=256), callbacks=[Spy()]).fit(blobs())
+    assert seen == ["fit_start", "epoch_start", "batch_start", "after_forward", "after_loss",
+                    "after_backward", "after_step", "batch_end", "epoch_end", "fit_end"]
+
+
+def test_gradients_agree_with_finite_differences():
+    """The gradient the trainer's backward pass leaves on each weight, against
+    (L(w+h) - L(w-h)) / 2h computed in double precision."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 2)).double()
+    x, y = torch.randn(5, 2, dtype=torch.float64), torch.tensor([0, 1, 1, 0, 1])
+    grads = {}
+
+    class Grab(Callback):
+        def on_after_backward(self, t):
+            grads.update({n: p.grad.clone() for n, p in t.model.named_parameters()})
+
+    t = Trainer(model, config=TrainConfig(lr=0.0, optimizer="sgd", momentum=0.0), callbacks=[Grab()])
+    t.train_batch(x, y)
+    loss = nn.CrossEntropyLoss()
+    h = 1e-6
+    for name, p in model.named_parameters():
+        numeric = torch.zeros_like(p)
+        with torch.no_grad():
+            for i in range(p.numel()):
+                old = p.view(-1)[i].item()
+                p.view(-1)[i] = old + h
+                up = loss(model(x), y).item()
+                p.view(-1)[i] = old - h
+                down = loss(model(x), y).item()
+                p.view(-1)[i] = old
+                numeric.view(-1)[i] = (up - down) / (2 * h)
+        torch.testing.assert_close(grads[name], numeric, atol=1e-7, rtol=1e-5)
+
+
+def test_per_layer_gradient_norms_are_recorded():
+    t = Trainer(mlp(), config=TrainConfig(epochs=1, batch_size=64))
+    t.fit(blobs())
+    row = t.history.batches[-1]
+    assert set(row["grad_norms"]) == {"0", "2"}      # the two Linear layers of the Sequential
+    total = math.sqrt(sum(v * v for v in row["grad_norms"].values()))
+    assert row["grad_norm"] == pytest.approx(total, rel=1e-5)
+
+
+def test_gradient_clipping_bounds_the_update():
+    seen = []
+
+    class Norm(Callback):
+        def on_after_backward(self, t):
+            seen.append(torch.sqrt(sum(p.grad.pow(2).sum() for p in t.model.parameters())).item())
+
+    t = Trainer(mlp(), config=TrainConfig(epochs=1, batch_size=16, lr=0.1, clip_grad_norm=0.01),
+                callbacks=[Norm()])
+    t.fit(blobs())
+    assert max(seen) <= 0.01 + 1e-6
+    assert t.history.batches[0]["grad_norm"] > 0.01    # what it was before clipping
+
+
+def test_non_finite_loss_stops_with_a_message_and_keeps_good_weights():
+    torch.manual_seed(0)
+    x = torch.randn(64, 4) * 100
+    y = x.sum(1, keepdim=True)
+    model = nn.Linear(4, 1)
+    t = Trainer(model, nn.MSELoss(), TrainConfig(epochs=50, batch_size=8, lr=10.0, optimizer="sgd", momentum=0),
+                metrics={})
+    result = t.fit(TensorDataset(x, y))
+    assert result.status == "diverged" and not result.ok
+    assert "learning rate" in result.message and "exploded" in result.message
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert torch.isfinite(nn.MSELoss()(model(x[:8]), y[:8]))
+
+
+def test_stop_request_is_honoured_between_batches():
+    class StopAfter3(Callback):
+        def on_batch_end(self, t):
+            if t.step == 3:
+                t.request_stop()
+
+    t = Trainer(mlp(), config=TrainConfig(epochs=10, batch_size=8), callbacks=[StopAfter3()])
+    result = t.fit(blobs())
+    assert result.status == "stopped" and t.step == 3
+
+
+def test_early_stopping_restores_the_best_weights():
+    # labels are noise: the validation loss soon stops improving
+    g = torch.Generator().manual_seed(0)
+    train = TensorDataset(torch.randn(64, 2, generator=g), torch.randint(0, 2, (64,), generator=g))
+    val = TensorDataset(torch.randn(64, 2, generator=g), torch.randint(0, 2, (64,), generator=g))
+    stopper = EarlyStopping(patience=2)
+    t = Trainer(mlp(), config=TrainConfig(epochs=200, batch_size=8, lr=0.05), callbacks=[stopper])
+    result = t.fit(train, val)
+    assert result.status == "early_stopped" and result.epochs_done < 200
+    assert t.evaluate(val)["loss"] == pytest.approx(stopper.best, rel=1e-5)
+
+
+def test_same_seed_same_weights():
+    def run():
+        t = Trainer(mlp(seed=1), config=TrainConfig(epochs=2, batch_size=16, seed=3))
+        t.fit(blobs())
+        return [p.detach().clone() for p in t.model.parameters()]
+    for a, b in zip(run(), run()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("optimizer,schedule", [("sgd", "step"), ("adam", "cosine"), ("adam", "onecycle")])
+def test_optimisers_and_schedules(optimizer, schedule):
+    cfg = TrainConfig(epochs=3, batch_size=32, lr=0.02, optimizer=optimizer, schedule=schedule, weight_decay=1e-4)
+    t = Trainer(mlp(), config=cfg)
+    result = t.fit(blobs(), blobs(seed=1))
+    lrs = [r["lr"] for r in result.history.batches]
+    assert len(set(lrs)) > 1
+    assert result.history.epochs[-1]["val_accuracy"] > 0.9
