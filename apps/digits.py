@@ -9,9 +9,10 @@ from apps.components.training_panel import training_panel
 from data.digit_images import EmptyImageError, read_image, to_mnist
 from data.errors import DataError
 from models.digits import TASK
+from models.trainer import TrainConfig
 
-page_setup("Digits", "✍️")
-st.title("✍️ Digits")
+page_setup("Digits", ":material/draw:")
+st.title(":material/draw: Digits")
 st.caption("LeNet-5, a convolutional network trained by backpropagation, reads the digit you draw.")
 name, predictor, card = model_picker("digits")
 st.sidebar.caption(metric_line(card))
@@ -56,7 +57,7 @@ draw_tab, upload_tab, train_tab = st.tabs(["Draw", "Upload", "Train & retrain"])
 with draw_tab:
     left, right = st.columns([1, 1.4])
     with left:
-        st.caption("Draw one digit, large, in the middle. The trash icon under the canvas clears it.")
+        st.caption("Draw one digit, large, in the middle. Hover over the canvas for undo and clear.")
         drawn = canvas(f"canvas_{st.session_state.get('canvas_round', 0)}")
         if st.button("Clear canvas"):
             st.session_state["canvas_round"] = st.session_state.get("canvas_round", 0) + 1
@@ -119,4 +120,5 @@ with train_tab:
     data, note = choose_data(TASK, "digits", collected=st.session_state.setdefault("digit_examples", []),
                              official_name="MNIST", upload_help="One folder per label of images, e.g. 0/ 1/ … 9/ "
                              "or your own symbols; any common image format and size.")
-    training_panel(TASK, "digits", data, data_note=note, render_mistakes=render_mistakes)
+    quick = TrainConfig.from_dict({**TASK.default_config().to_dict(), "epochs": 5})   # ~10 s on 2 cores
+    training_panel(TASK, "digits", data, data_note=note, render_mistakes=render_mistakes, defaults=quick)

@@ -9,7 +9,7 @@ HERE = Path(__file__).parent
 
 # file, title, icon, task of the shipped model, what it shows
 APPS = [
-    ("digits.py", "Digits", "✍️", "digits",
+    ("digits.py", "Digits", ":material/draw:", "digits",
      "LeNet-5 reads a digit you draw or upload, shows its feature maps and a saliency map computed by "
      "backprop, and retrains on MNIST or your own images with live curves."),
 ]
@@ -33,8 +33,8 @@ def home() -> None:
                 right.warning(f"The shipped {task} model could not be loaded: {e}")
 
 
-page_setup("Backprop Showcase", "🧠")
-pages = [st.Page(home, title="Home", icon="🏠", default=True)]
+page_setup("Backprop Showcase", ":material/neurology:")
+pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(str(HERE / file), title=title, icon=icon, url_path=Path(file).stem)
           for file, title, icon, _, _ in APPS]
 st.navigation(pages).run()

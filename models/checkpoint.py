@@ -33,6 +33,9 @@ def stem(path: str | os.PathLike) -> Path:
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)     # mkstemp's 0600 would hide a shared model from other users
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -61,10 +64,21 @@ def make_card(task: str, arch: dict, labels: list[str], **extra) -> dict:
         "labels": [str(label) for label in labels],
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__,
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "",
+        "command": _command(),
     }
     card.update(extra)
     return card
+
+
+def _command() -> str:
+    """The command line that is running, as it would be typed (`python -m models.train ...`)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name and not spec.name.startswith("streamlit"):
+        return " ".join(["python -m " + spec.name.removesuffix(".__main__"), *sys.argv[1:]])
+    if sys.argv and sys.argv[0] and "streamlit" not in sys.argv[0] and "pytest" not in sys.argv[0]:
+        return " ".join(["python", Path(sys.argv[0]).name, *sys.argv[1:]])
+    return ""
 
 
 def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, card: dict,

@@ -85,7 +85,8 @@ def main(argv=None) -> int:
         cfg = build_config(task, args)
         if args.custom:
             official = task.load_splits(args.data) if args.mix_official else None
-            splits, report = task.load_custom(args.custom, args.val_fraction or 0.2, cfg.seed, mix_with=official)
+            splits, report = task.load_custom(args.custom, 0.2 if args.val_fraction is None else args.val_fraction,
+                                              cfg.seed, mix_with=official)
             if rank0:
                 print(f"read {len(report.items)} examples of {len(report.classes)} classes "
                       f"{report.counts()}", file=sys.stderr)
@@ -101,16 +102,15 @@ def main(argv=None) -> int:
                           out=args.out, resume=args.resume, augment=not args.no_augment)
     except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        if dist.is_initialized():
-            dist.barrier()
-    if rank0:
-        print(json.dumps({"status": run.result.status, "message": run.result.message, "out": args.out,
-                          "seconds": round(run.result.seconds, 2), "metrics": run.card["metrics"]}, indent=2))
+        code = 2
+    else:
+        if rank0:
+            print(json.dumps({"status": run.result.status, "message": run.result.message, "out": args.out,
+                              "seconds": round(run.result.seconds, 2), "metrics": run.card["metrics"]}, indent=2))
+        code = 0 if run.result.ok else 1
     if dist.is_initialized():
         dist.destroy_process_group()
-    return 0 if run.result.ok else 1
+    return code
 
 
 if __name__ == "__main__":

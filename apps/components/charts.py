@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-MAX_POINTS = 600   # keep the browser fast on long runs: thin the per-batch series
+MAX_POINTS = 600
+CHART_HEIGHT = 260   # keep the browser fast on long runs: thin the per-batch series
 
 
 def _thin(rows: list[dict]) -> list[dict]:
@@ -24,10 +25,10 @@ def loss_chart(batches: list[dict]) -> None:
     long = df.melt("step", var_name="series", value_name="value")
     chart = alt.Chart(long).mark_line().encode(
         x=alt.X("step:Q", title="batch"), y=alt.Y("value:Q", title="training loss"),
-        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None)),
-        opacity=alt.condition(alt.datum.series == "loss", alt.value(0.35), alt.value(1.0)),
-    ).properties(height=220, title="Loss per batch")
-    st.altair_chart(chart, width="stretch")
+        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=["loss", "smoothed"], range=["#b9c7d8", "#1f5aa6"])),
+    ).properties(title="Loss per batch")
+    st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
 
 
 def epoch_chart(epochs: list[dict], metric: str = "accuracy") -> None:
@@ -41,8 +42,8 @@ def epoch_chart(epochs: list[dict], metric: str = "accuracy") -> None:
     chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)), y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", legend=alt.Legend(orient="top", title=None)),
-    ).properties(height=220, title=f"{metric.capitalize()} per epoch")
-    st.altair_chart(chart, width="stretch")
+    ).properties(title=f"{metric.capitalize()} per epoch")
+    st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
 
 
 def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (log scale)") -> None:
@@ -52,9 +53,9 @@ def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (
         return
     chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X("step:Q", title="batch"), y=alt.Y("norm:Q", scale=alt.Scale(type="log"), title="‖∂loss/∂W‖"),
-        color=alt.Color("layer:N", sort=None, legend=alt.Legend(orient="top", title=None)),
-    ).properties(height=220, title=title)
-    st.altair_chart(chart, width="stretch")
+        color=alt.Color("layer:N", sort=None, legend=alt.Legend(orient="bottom", title=None, columns=6)),
+    ).properties(title=title)
+    st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
 
 
 def probability_chart(probs: dict[str, float], highlight: str | None = None, height: int = 260) -> None:
@@ -64,8 +65,8 @@ def probability_chart(probs: dict[str, float], highlight: str | None = None, hei
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.condition(alt.datum.label == highlight, alt.value("#e4572e"), alt.value("#4c78a8")),
         tooltip=["label", alt.Tooltip("probability:Q", format=".2%")],
-    ).properties(height=height)
-    st.altair_chart(chart, width="stretch")
+    )
+    st.altair_chart(chart, width="stretch", height=height)
 
 
 def confusion_chart(matrix: list[list[int]], labels: list[str]) -> None:

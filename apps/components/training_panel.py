@@ -137,6 +137,7 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
         predictor = task.predictor_class(run.model, run.card)
         st.session_state[name_key] = add_session_model(task.name, predictor, run.card)
         st.toast(f"Now using {st.session_state[name_key]}")
+        st.rerun()   # redraw the whole page (model picker, predictions) with the new model
     a, b, c = st.columns(3)
     if status == "diverged" and not st.session_state.get(name_key):
         if a.button("Use these weights anyway", key=f"{key}__use"):

@@ -1,0 +1,152 @@
+"""Every app under streamlit's AppTest: it runs, it predicts, it trains, and bad
+input gets a message rather than a traceback."""
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, needs_mnist
+
+TIMEOUT = 120
+
+
+def app(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "apps" / name), default_timeout=TIMEOUT)
+    return at.run()
+
+
+def png(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def one_on_paper() -> bytes:
+    a = np.full((200, 160, 3), 250, np.uint8)       # a photo-like '1': dark ink on light paper
+    a[30:170, 70:92] = 20
+    return png(a)
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(e.value) for kind in ("markdown", "info", "error", "warning", "success", "caption")
+                     for e in getattr(at, kind))
+
+
+def no_exception(at: AppTest):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_home_lists_the_apps_with_their_figures():
+    at = app("home.py")
+    no_exception(at)
+    assert "Backprop Showcase" in at.title[0].value
+    assert any("LeNet5" in str(m.value) for m in at.metric)
+    assert any("test accuracy" in str(m.delta) for m in at.metric)
+
+
+def test_digits_page_runs_on_the_shipped_model():
+    at = app("digits.py")
+    no_exception(at)
+    assert [t.label for t in at.tabs] == ["Draw", "Upload", "Train & retrain"]
+    assert at.sidebar.radio[0].value == "Shipped model"
+
+
+def test_upload_predicts_and_bad_uploads_get_messages():
+    at = app("digits.py")
+    up = at.file_uploader(key="digit_uploads")
+    up.set_value([("one.png", one_on_paper(), "image/png"),
+                  ("blank.png", png(np.full((64, 64), 255, np.uint8)), "image/png"),
+                  ("broken.png", b"\x89PNG garbage", "image/png")]).run()
+    no_exception(at)
+    text = texts(at)
+    assert "Prediction: <span id='prediction'>1</span>" in text
+    assert "The image is blank" in text or "Draw a digit" in text
+    assert "broken.png: This file is not an image" in text
+
+
+def test_a_broken_model_zip_is_refused_and_the_shipped_model_kept():
+    at = app("digits.py")
+    at.file_uploader(key="digits__load").set_value(("model.zip", b"not a zip", "application/zip")).run()
+    no_exception(at)
+    assert any("Could not load that model" in e.value for e in at.error)
+    assert at.sidebar.radio[0].value == "Shipped model"
+
+
+def class_zip(classes: dict[str, int]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for c, n in classes.items():
+            for i in range(n):
+                a = np.zeros((60, 60), np.uint8)
+                if c == "bar":
+                    a[8:52, 25 + i % 3:35 + i % 3] = 255
+                else:
+                    a[10:50, 10:50] = 255
+                    a[20:40, 20:40] = 0
+                z.writestr(f"shapes/{c}/{i}.png", png(a))
+    return buf.getvalue()
+
+
+def test_uploaded_data_with_one_class_gets_a_clear_message():
+    at = app("digits.py")
+    at.radio(key="digits__source").set_value("upload").run()
+    at.file_uploader(key="digits__zip").set_value(("one.zip", class_zip({"bar": 4}), "application/zip")).run()
+    no_exception(at)
+    assert any("Need at least two class folders" in e.value for e in at.error)
+    assert at.button(key="digits__start").disabled
+
+
+def test_collected_examples_too_few_labels_is_explained():
+    at = app("digits.py")
+    at.radio(key="digits__source").set_value("collected").run()
+    no_exception(at)
+    assert any("at least two labels" in i.value for i in at.info)
+
+
+def wait_for_training(at: AppTest) -> AppTest:
+    job = at.session_state["digits__job"]
+    job.wait(TIMEOUT)
+    assert not job.running
+    return at.run()
+
+
+def test_retrain_on_an_uploaded_zip_then_use_and_download():
+    at = app("digits.py")
+    at.radio(key="digits__source").set_value("upload").run()
+    at.file_uploader(key="digits__zip").set_value(("shapes.zip", class_zip({"bar": 8, "ring": 8}),
+                                                    "application/zip")).run()
+    assert any("Read 16 examples in 2 classes" in s.value for s in at.success)
+    at.number_input(key="digits__epochs").set_value(3)
+    at.button(key="digits__start").click().run()
+    no_exception(at)
+    at = wait_for_training(at)
+    no_exception(at)
+    assert any("Trained 3 epochs" in s.value for s in at.success)
+    active = at.session_state["digits__active"]
+    assert active.startswith("Your model 1")
+    assert at.sidebar.radio[0].value == active
+    assert at.session_state["digits__models"][active].predictor.labels == ["bar", "ring"]
+    at.button(key="digits__evaluate").click().run()
+    no_exception(at)
+    assert any(m.label == "Test accuracy" for m in at.metric)
+
+
+@needs_mnist
+def test_train_on_mnist_with_live_curves_and_stop():
+    at = app("digits.py")
+    at.number_input(key="digits__epochs").set_value(1)
+    at.radio(key="digits__mode").set_value("Train from scratch")
+    at.button(key="digits__start").click().run()
+    no_exception(at)
+    job = at.session_state["digits__job"]
+    at = wait_for_training(at)
+    no_exception(at)
+    assert job.result.result.status == "completed" and len(job.log.batches) > 100
+    assert job.log.batches[-1]["grad_norms"].keys() == {"c1", "c3", "c5", "f6", "output"}
+    assert any("test accuracy" in s.value for s in at.success)
+    # the shipped model is still there and untouched
+    at.sidebar.radio[0].set_value("Shipped model").run()
+    no_exception(at)
