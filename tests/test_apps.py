@@ -150,3 +150,20 @@ def test_train_on_mnist_with_live_curves_and_stop():
     # the shipped model is still there and untouched
     at.sidebar.radio[0].set_value("Shipped model").run()
     no_exception(at)
+
+
+@needs_mnist
+def test_stop_button_ends_training_between_batches_and_keeps_the_model():
+    at = app("digits.py")
+    at.number_input(key="digits__epochs").set_value(50)
+    at.button(key="digits__start").click().run()
+    job = at.session_state["digits__job"]
+    while not job.log.batches:            # let it take a few steps first
+        job.wait(0.2)
+    at.button(key="digits__stop").click().run()
+    at = wait_for_training(at)
+    no_exception(at)
+    assert job.result.result.status == "stopped"
+    assert job.trainer.epoch < 50
+    assert any("Stopped by you" in w.value for w in at.warning)
+    assert at.session_state["digits__active"].startswith("Your model 1")
