@@ -220,6 +220,7 @@ class Trainer:
         self.stop_requested = False
         self.stop_reason = ""
         self._diverged_flag = False
+        self._t0 = time.perf_counter()
         self.grad_norm = 0.0
         self.grad_norms: dict[str, float] = {}
         self.x = self.y = self.output = self.loss = None
@@ -312,7 +313,8 @@ class Trainer:
 
     def _log_batch(self) -> None:
         row = {"epoch": self.epoch + 1, "step": self.step, "loss": self.loss.item(),
-               "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": self.grad_norm}
+               "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": self.grad_norm,
+               "time": time.perf_counter() - self._t0}
         for name, fn in self.metrics.items():
             row[name] = fn(self.output.detach(), self.y)
         if self.grad_norms:
@@ -333,7 +335,7 @@ class Trainer:
             self.scheduler = make_schedule(self.optimizer, self.cfg, len(batches))
         self.stop_requested, self.stop_reason, self._diverged_flag = False, "", False
         status = "completed"
-        t0 = time.perf_counter()
+        t0 = self._t0 = time.perf_counter()
         self.emit("fit_start")
         while self.epoch < epochs and not self.stop_requested:
             if hasattr(batches, "set_epoch"):
