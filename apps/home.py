@@ -12,6 +12,10 @@ APPS = [
     ("digits.py", "Digits", ":material/draw:", "digits",
      "LeNet-5 reads a digit you draw or upload, shows its feature maps and a saliency map computed by "
      "backprop, and retrains on MNIST or your own images with live curves."),
+    ("lab.py", "Backprop Lab", ":material/science:", None,
+     "One training step of a tiny network by hand, every number shown and checked against autograd; "
+     "experiments on learning rate, initialisation, vanishing and exploding gradients, batch size, input "
+     "normalisation and backprop through time."),
 ]
 
 
@@ -26,6 +30,9 @@ def home() -> None:
             left.subheader(f"{icon} {title}")
             left.write(blurb)
             left.page_link(str(HERE / file), label=f"Open {title}", icon=icon)
+            if task is None:
+                right.caption("No shipped model: every experiment trains live, in seconds.")
+                continue
             try:
                 card = shipped_predictor(task).card
                 right.metric("Shipped model", card["arch"]["name"], metric_line(card), delta_color="off")

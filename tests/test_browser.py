@@ -163,3 +163,21 @@ def test_draw_a_seven(server, page, tmp_path):
         page.screenshot(path=str(shot))
         shutil.copyfile(shot, SHOT)
     assert shot.stat().st_size > 0
+
+
+def test_lab_one_whole_step_by_hand(server, page):
+    """Click through one full hand step and read the updated weights from the page."""
+    from models import lab_hand
+    expected = lab_hand.update(lab_hand.HandSetup.default())
+    page.goto(f"{server}/lab", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Backprop Lab")).to_be_visible(timeout=45_000)
+    for _ in range(4):   # forward, error, backward, update: one phase per click
+        page.get_by_role("button", name="Next phase ▶").click()
+        page.wait_for_timeout(300)
+    expect(page.locator("#next-loss")).to_have_text(f"{expected['next_loss']:.6f}", timeout=30_000)
+    for name in ("w11", "v2", "c"):
+        expect(page.locator(f"#new-{name}")).to_have_text(f"{expected[name]['new']:.6f}")
+    # applying the update moves the weights into the set-up, and the URL remembers them
+    page.get_by_role("button", name="Apply, next step ▶").click()
+    prefix = "w11=" + str(expected["w11"]["new"])[:8]
+    page.wait_for_function(f"() => location.search.includes('{prefix}')", timeout=30_000)

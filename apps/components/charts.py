@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-MAX_POINTS = 600
-CHART_HEIGHT = 260   # keep the browser fast on long runs: thin the per-batch series
+MAX_POINTS = 600   # keep the browser fast on long runs: thin the per-batch series
+CHART_HEIGHT = 300
+
+
+def _show(chart: alt.Chart, title: str = "", height: int = CHART_HEIGHT) -> None:
+    # the title as text above the chart: inside Vega, Streamlit's theme pads it into a tall empty band
+    if title:
+        st.markdown(f"**{title}**")
+    st.altair_chart(chart, width="stretch", height=height)
 
 
 def _thin(rows: list[dict]) -> list[dict]:
@@ -25,10 +32,10 @@ def loss_chart(batches: list[dict]) -> None:
     long = df.melt("step", var_name="series", value_name="value")
     chart = alt.Chart(long).mark_line().encode(
         x=alt.X("step:Q", title="batch"), y=alt.Y("value:Q", title="training loss"),
-        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None),
+        color=alt.Color("series:N", legend=alt.Legend(orient="bottom", title=None),
                         scale=alt.Scale(domain=["loss", "smoothed"], range=["#b9c7d8", "#1f5aa6"])),
-    ).properties(title="Loss per batch")
-    st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
+    )
+    _show(chart, "Loss per batch")
 
 
 def epoch_chart(epochs: list[dict], metric: str = "accuracy") -> None:
@@ -41,9 +48,9 @@ def epoch_chart(epochs: list[dict], metric: str = "accuracy") -> None:
         return
     chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)), y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
-        color=alt.Color("split:N", legend=alt.Legend(orient="top", title=None)),
-    ).properties(title=f"{metric.capitalize()} per epoch")
-    st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
+        color=alt.Color("split:N", legend=alt.Legend(orient="bottom", title=None)),
+    )
+    _show(chart, f"{metric.capitalize()} per epoch")
 
 
 def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (log scale)") -> None:
@@ -54,8 +61,8 @@ def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (
     chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X("step:Q", title="batch"), y=alt.Y("norm:Q", scale=alt.Scale(type="log"), title="‖∂loss/∂W‖"),
         color=alt.Color("layer:N", sort=None, legend=alt.Legend(orient="bottom", title=None, columns=6)),
-    ).properties(title=title)
-    st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
+    )
+    _show(chart, title)
 
 
 def probability_chart(probs: dict[str, float], highlight: str | None = None, height: int = 260) -> None:
@@ -80,7 +87,8 @@ def confusion_chart(matrix: list[list[int]], labels: list[str]) -> None:
         text=alt.condition(alt.datum.count > 0, "count:Q", alt.value("")),
         color=alt.condition(alt.datum.count > max(1, df["count"].max() / 3), alt.value("white"), alt.value("black")))
     side = max(240, min(560, 40 * len(labels)))
-    st.altair_chart((heat + text).properties(width=side, height=side, title="Confusion matrix"))
+    st.markdown("**Confusion matrix** (rows: true label, columns: predicted)")
+    st.altair_chart((heat + text).properties(width=side, height=side))
 
 
 def to_pixels(a: np.ndarray, size: int = 140, signed: bool = False) -> np.ndarray:
@@ -107,3 +115,55 @@ def tile(maps: np.ndarray, cols: int, size: int = 84, gap: int = 4) -> np.ndarra
         r, c = divmod(i, cols)
         out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = t
     return out
+
+
+def runs_chart(runs: dict[str, list[dict]], x: str = "step", y: str = "loss", title: str = "",
+               log: bool = False, x_title: str | None = None) -> None:
+    """Several training runs on one chart, one line each (the Lab's side-by-side comparisons)."""
+    rows = [{"run": str(name), x: r[x], y: r[y]} for name, hist in runs.items() for r in _thin(hist)
+            if r.get(y) is not None and np.isfinite(r[y])]
+    if not rows:
+        st.caption("Nothing to plot: no finite values.")
+        return
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+    chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X(f"{x}:Q", title=x_title or x), y=alt.Y(f"{y}:Q", scale=scale),
+        color=alt.Color("run:N", sort=list(map(str, runs)), legend=alt.Legend(orient="bottom", title=None)),
+    )
+    _show(chart, title)
+
+
+def series_chart(series: dict[str, list[float]], x_title: str, y_title: str, title: str = "",
+                 log: bool = True, x_values: list | None = None) -> None:
+    """Named series of numbers against their index (e.g. gradient norm per time step or per layer)."""
+    rows = [{"series": name, "x": (x_values[i] if x_values else i + 1), "value": max(v, 1e-30)}
+            for name, vals in series.items() for i, v in enumerate(vals) if v is not None and np.isfinite(v)]
+    if not rows:
+        return
+    chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("x:Q", title=x_title), y=alt.Y("value:Q", title=y_title,
+                                               scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
+        color=alt.Color("series:N", sort=list(series), legend=alt.Legend(orient="bottom", title=None)),
+    )
+    _show(chart, title)
+
+
+def boundary_chart(grid: dict, x: np.ndarray, y: np.ndarray, title: str = "") -> None:
+    """A classifier's decision regions (the grid's probability) under the data points."""
+    xx, yy, prob = (np.asarray(grid[k]) for k in ("xx", "yy", "prob"))
+    dx = float(xx[0, 1] - xx[0, 0]) if xx.shape[1] > 1 else 1.0
+    dy = float(yy[1, 0] - yy[0, 0]) if yy.shape[0] > 1 else 1.0
+    cells = pd.DataFrame({"x": xx.ravel(), "y": yy.ravel(), "x2": xx.ravel() + dx, "y2": yy.ravel() + dy,
+                          "p": prob.ravel()})
+    heat = alt.Chart(cells).mark_rect(opacity=0.55).encode(
+        x=alt.X("x:Q", title="x₁", scale=alt.Scale(domain=[float(xx.min()), float(xx.max() + dx)], nice=False)),
+        x2="x2", y=alt.Y("y:Q", title="x₂", scale=alt.Scale(domain=[float(yy.min()), float(yy.max() + dy)],
+                                                           nice=False)), y2="y2",
+        color=alt.Color("p:Q", scale=alt.Scale(scheme="redblue", domain=[0, 1]), legend=None))
+    pts = pd.DataFrame({"x": x[:, 0], "y": x[:, 1], "class": [str(int(c)) for c in y]})
+    dots = alt.Chart(pts).mark_circle(size=18, stroke="black", strokeWidth=0.5, opacity=1).encode(
+        x="x:Q", y="y:Q", color=alt.Color("class:N", scale=alt.Scale(range=["#c0392b", "#2c6fbb", "#27ae60",
+                                                                           "#8e44ad", "#f39c12"]), legend=None))
+    if title:
+        st.markdown(f"**{title}**")
+    st.altair_chart((heat + dots).properties(width=240, height=240))

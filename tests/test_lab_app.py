@@ -1,0 +1,123 @@
+"""The Backprop Lab under AppTest: every section runs, the hand step shows its
+numbers, experiments train and answer, set-ups come back from a shared link, and
+bad input gets a message."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import lab_hand
+
+from conftest import ROOT
+
+
+def lab(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "apps" / "lab.py"), default_timeout=120)
+    at.query_params.update({k: str(v) for k, v in query.items()})
+    return at.run()
+
+
+def no_exception(at: AppTest):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_one_step_phase_by_phase_shows_every_number():
+    at = lab()
+    no_exception(at)
+    expected = lab_hand.update(lab_hand.HandSetup.default())
+    for _ in range(4):
+        at.button(key="next_phase").click().run()
+        no_exception(at)
+    text = markdown(at)
+    assert "z1 = w11·x1 + w12·x2 + b1 = 0.15×0.05 + 0.2×0.1 + 0.35 = 0.3775" in text
+    assert "∂E/∂w11 = ∂E/∂y · ∂y/∂z_out · ∂z_out/∂h1 · ∂h1/∂z1 · ∂z1/∂w11" in text
+    assert "By hand against `torch.autograd`" in text
+    assert f"<span id='new-w11'>{expected['w11']['new']:.6f}</span>" in text
+    assert f"{expected['next_loss']:.6f}" in text
+    # the next click applies the update: the set-up (and the URL) now hold the new weights
+    at.button(key="next_phase").click().run()
+    assert at.number_input(key="w11").value == pytest.approx(expected["w11"]["new"])
+    assert float(at.query_params["w11"]) == pytest.approx(expected["w11"]["new"])
+
+
+def test_whole_step_and_n_steps_through_the_trainer():
+    at = lab()
+    at.button(key="whole_step").click().run()
+    no_exception(at)
+    assert any("One step taken" in s.value for s in at.success)
+    at.number_input(key="n_steps").set_value(50).run()
+    at.button(key="run_n").click().run()
+    no_exception(at)
+    assert any("50 steps with the common trainer" in h.value for h in at.subheader)
+    at.button(key="use_trained").click().run()
+    no_exception(at)
+
+
+def test_a_shared_link_restores_the_set_up():
+    at = lab(w11=0.5, x1=1.0, act="tanh", loss="cross-entropy", lr=2.0)
+    no_exception(at)
+    assert at.number_input(key="w11").value == 0.5
+    assert at.selectbox(key="act").value == "tanh" and at.selectbox(key="loss").value == "cross-entropy"
+    at.button(key="next_phase").click().run()
+    assert "0.5×1" in markdown(at)
+
+
+def test_diverging_learning_rate_ends_with_the_trainers_message():
+    at = lab(lr=1000.0, loss="cross-entropy", n_steps=200)
+    at.button(key="run_n").click().run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any("Training diverged" in e and "learning rate (1000)" in e for e in errors), errors
+
+
+def test_randomise_changes_the_weights():
+    at = lab()
+    before = at.number_input(key="w11").value
+    at.button(key="randomise").click().run()
+    no_exception(at)
+    assert at.number_input(key="w11").value != before
+
+
+@pytest.mark.parametrize("exp", ["Learning rate", "Initialisation", "Vanishing and exploding",
+                                 "Gradient descent flavours", "Input normalisation"])
+def test_each_experiment_runs_and_plots(exp):
+    at = lab(section="Experiments", exp=exp, data="Moons", points=200)
+    no_exception(at)
+    assert len(at.get("vega_lite_chart")) >= 1
+
+
+def test_learning_rate_experiment_reports_divergence():
+    at = lab(section="Experiments", exp="Learning rate", data="XOR")
+    no_exception(at)
+    assert any("diverged" in e.value.lower() for e in at.error)
+
+
+def test_recurrent_experiment_runs():
+    at = lab(section="Experiments", exp="Recurrent (BPTT)", T=10, cell="GRU")
+    no_exception(at)
+    assert any("validation accuracy" in m.label for m in at.metric)
+
+
+@pytest.mark.parametrize("csv,message", [
+    (b"", "empty"),
+    (b"x1,x2,label\n1,2,a\n3,4,a\n5,6,a\n7,8,a\n1,2,a\n3,4,a\n5,6,a\n7,8,a\n1,1,a\n2,2,a\n", "one class"),
+    (b"x1,x2,label\n1,two,a\n3,4,b\n", "numeric"),
+    (b"just one column\n1\n2\n", "column"),
+])
+def test_bad_csv_gets_a_clear_message(csv, message):
+    at = lab(section="Experiments", exp="Learning rate", data="Your CSV")
+    at.file_uploader(key="lab_csv").set_value(("points.csv", csv, "text/csv")).run()
+    no_exception(at)
+    errors = " ".join(e.value for e in at.error).lower()
+    assert "cannot use this csv" in errors and message in errors, errors
+
+
+def test_good_csv_trains():
+    rows = "\n".join(f"{x},{y},{'in' if x * x + y * y < 1 else 'out'}"
+                     for x in (-1.5, -0.5, 0.0, 0.5, 1.5) for y in (-1.5, -0.7, 0.0, 0.7, 1.5))
+    at = lab(section="Experiments", exp="Input normalisation", data="Your CSV")
+    at.file_uploader(key="lab_csv").set_value(("ring.csv", ("x1,x2,label\n" + rows).encode(), "text/csv")).run()
+    no_exception(at)
+    assert not at.error
