@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 
 from data.toy import Points
-from models.trainer import Callback, FitResult, TrainConfig, Trainer
+from models.trainer import Callback, FitResult, TrainConfig, Trainer, thin
 
 DEVICE = "cpu"
 MAX_ROWS = 400            # history rows per run sent to the app; more only slows the charts
@@ -147,14 +147,6 @@ def decision_grid(model: nn.Module, points: Points, steps: int = 80) -> dict:
 
 # ---- one run ---------------------------------------------------------------
 
-def _thin(rows: list[dict], keep: int = MAX_ROWS) -> list[dict]:
-    """At most `keep` rows, evenly spaced, always with the first and the last."""
-    if len(rows) <= keep:
-        return list(rows)
-    idx = np.unique(np.linspace(0, len(rows) - 1, keep).round().astype(int))
-    return [rows[i] for i in idx]
-
-
 def _build(points: Points, hidden, activation="tanh", norm=False, residual=False, scheme=None, seed=0) -> MLP:
     torch.manual_seed(seed)
     model = MLP(hidden, activation, norm, residual, n_in=points.x.shape[1], n_out=len(points.classes))
@@ -185,7 +177,7 @@ def _run(model: nn.Module, points: Points, *, steps: int | None = None, epochs: 
     run = {
         "status": result.status, "message": result.message, "seconds": result.seconds,
         "lr": lr, "batch_size": batch_size, "steps": trainer.step, "epochs_done": result.epochs_done,
-        "history": _thin(result.history.batches), "epochs": _thin(_timed_epochs(result)),
+        "history": thin(result.history.batches, MAX_ROWS), "epochs": thin(_timed_epochs(result), MAX_ROWS),
         "final_loss": end_train["loss"], "train_accuracy": end_train["accuracy"],
         "val_loss": end_val["loss"], "val_accuracy": end_val["accuracy"],
     }

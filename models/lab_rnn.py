@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 from models.callbacks import Callback
-from models.trainer import TrainConfig, Trainer
+from models.trainer import TrainConfig, Trainer, thin
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -152,14 +152,6 @@ def first_to_last(profile: Sequence[float]) -> float:
     return profile[0] / profile[-1] if profile[-1] > 0 else float("nan")
 
 
-def _thin(rows: list[dict], most: int = 400) -> list[dict]:
-    if len(rows) <= most:
-        return rows
-    every = math.ceil(len(rows) / most)
-    kept = rows[::every]
-    return kept if kept[-1] is rows[-1] else kept[:most - 1] + [rows[-1]]
-
-
 def bptt(T: int = 20, cell: str = "rnn", hidden: int = 32, steps: int = 300, lr: float = 1e-2,
          truncate: int | None = None, clip: float | None = None, seed: int = 0, callbacks: Sequence[Callback] = (),
          *, symbols: int = 4, batch_size: int = 64, optimizer: str = "adam", momentum: float = 0.9,
@@ -189,7 +181,7 @@ def bptt(T: int = 20, cell: str = "rnn", hidden: int = 32, steps: int = 300, lr:
     return {
         "time_grads": grads.snapshots,
         "first_step_grad": (sum(firsts) / len(firsts)) / mean_last if mean_last > 0 else float("nan"),
-        "history": _thin(rows),
+        "history": thin(rows),
         # the trainer logs the norm before clipping; the step used at most `clip` of it
         "grad_norm": [r["grad_norm"] for r in rows],
         "applied_grad_norm": [min(r["grad_norm"], clip) if clip else r["grad_norm"] for r in rows],

@@ -74,6 +74,15 @@ class History:
         return {"batches": self.batches, "epochs": self.epochs}
 
 
+def thin(rows: list[dict], keep: int = 400) -> list[dict]:
+    """At most `keep` rows, evenly spaced, always with the first and the last: what a
+    chart of a long run needs (the browser slows down on tens of thousands of points)."""
+    if len(rows) <= keep:
+        return list(rows)
+    idx = np.unique(np.linspace(0, len(rows) - 1, keep).round().astype(int))
+    return [rows[i] for i in idx]
+
+
 @dataclass
 class FitResult:
     status: str                      # "completed" | "stopped" | "early_stopped" | "diverged"
