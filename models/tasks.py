@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
+from data.errors import DataError
 from models.checkpoint import make_card, save_checkpoint
 from models.predictor import Predictor
 from models.trainer import Callback, FitResult, TrainConfig, Trainer, make_batches, to_device
@@ -52,7 +53,8 @@ class Task:
 
     def load_custom(self, path, val_fraction: float = 0.2, seed: int = 0, mix_with: Splits | None = None):
         """A user's own data -> (Splits, a report of what was read and skipped)."""
-        raise NotImplementedError
+        raise DataError(f"Training the {self.name} task on your own files from the command line is not "
+                        "supported yet.")
 
     def examples_to_splits(self, examples, mix_with: Splits | None = None, seed: int = 0) -> Splits:
         """(item, label) pairs collected in an app -> splits."""

@@ -155,7 +155,9 @@ class TensorBatches:
             order = torch.arange(len(self.tensors[0]))
         for i in range(0, len(order), self.batch_size):
             idx = order[i:i + self.batch_size]
-            yield tuple(t[idx] for t in self.tensors)
+            parts = [t[idx] for t in self.tensors]
+            # the last tensor is the target; several inputs travel as one tuple: model(*inputs)
+            yield (parts[0] if len(parts) == 2 else tuple(parts[:-1])), parts[-1]
 
 
 def make_batches(ds: Dataset | DataLoader, batch_size: int, shuffle: bool, seed: int,
