@@ -241,10 +241,13 @@ class NoiseModel:
         if unknown:
             raise ValueError(f"unknown error types {sorted(unknown)}; known: {ERROR_TYPES}")
 
-    def _pos(self, candidates: list, n: int, start=lambda c: c):
-        # errors rarely hit the first letter, more often the last, most often the middle
+    def _pos(self, candidates: list, n: int, start=lambda c: c, anywhere: bool = False):
+        # spelling errors rarely hit the first letter, more often the last, most often the
+        # middle; a finger slips on any key alike ("sesert" for "desert"): anywhere=True
         if not candidates:
             return None
+        if anywhere:
+            return self.rng.choice(candidates)
         w = [0.3 if start(c) == 0 else 0.7 if start(c) == n - 1 else 1.0 for c in candidates]
         return self.rng.choices(candidates, w)[0]
 
@@ -257,10 +260,10 @@ class NoiseModel:
             new = None if span is None else change(word[span[0]:span[1]], r)
             return None if new is None else word[:span[0]] + new + word[span[1]:]
         if kind == "keyboard_sub":
-            i = self._pos([i for i in range(n) if word[i] in NEIGHBOURS], n)
+            i = self._pos([i for i in range(n) if word[i] in NEIGHBOURS], n, anywhere=True)
             return None if i is None else word[:i] + r.choice(NEIGHBOURS[word[i]]) + word[i + 1:]
         if kind == "keyboard_insert":
-            i = self._pos([i for i in range(n) if word[i] in NEIGHBOURS], n)
+            i = self._pos([i for i in range(n) if word[i] in NEIGHBOURS], n, anywhere=True)
             j = None if i is None else i + r.randint(0, 1)          # just before or just after the key
             return None if i is None else word[:j] + r.choice(NEIGHBOURS[word[i]]) + word[j:]
         if kind == "delete":

@@ -164,17 +164,22 @@ def evaluate_model(model: nn.Module, data: Dataset, labels: Sequence[str], colla
         raise ValueError("nothing to evaluate on: the data set is empty")
     p, y = torch.cat(probs), torch.cat(targets)
     pred = p.argmax(1)
-    n = len(labels)
-    confusion = torch.zeros(n, n, dtype=torch.long)
-    confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
     wrong = (pred != y).nonzero().flatten()
     order = wrong[p[wrong, pred[wrong]].argsort(descending=True)]
-    per_class = (confusion.diag().float() / confusion.sum(1).clamp(min=1)).tolist()
-    return {
+    # without a fixed label set (the Typos task chooses among each word's own candidates)
+    # a mistake is named by positions and there is no confusion matrix
+    name = (lambda i: labels[i]) if labels else int
+    result = {
         "accuracy": (pred == y).float().mean().item(),
         "n": len(y),
-        "confusion": confusion.tolist(),
-        "per_class_accuracy": dict(zip(labels, per_class)),
-        "mistakes": [{"index": int(i), "true": labels[y[i]], "predicted": labels[pred[i]],
+        "mistakes": [{"index": int(i), "true": name(int(y[i])), "predicted": name(int(pred[i])),
                       "score": float(p[i, pred[i]])} for i in order[:100]],
     }
+    if labels:
+        n = len(labels)
+        confusion = torch.zeros(n, n, dtype=torch.long)
+        confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
+        per_class = (confusion.diag().float() / confusion.sum(1).clamp(min=1)).tolist()
+        result["confusion"] = confusion.tolist()
+        result["per_class_accuracy"] = dict(zip(labels, per_class))
+    return result

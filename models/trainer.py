@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import random
 import re
 import time
 from pathlib import Path
@@ -234,22 +233,12 @@ def oracle_coverage(pairs: Sequence[tuple[str, str]], distances: Iterable[int] =
 
 
 def codespell_pairs(vocabulary: Iterable[str] | dict, n: int = 2000, seed: int = 0) -> list[tuple[str, str]]:
-    """A fixed random sample of real-world typos from codespell's dictionary.txt.
-
-    Kept: lines 'typo->correction' with a single correction (no comma), both sides a-z,
-    the correction in `vocabulary` and the typo not in it (a known typo could never be
-    corrected by a dictionary method, and would measure the dictionary, not the corrector).
-    """
-    path = _package_file("codespell_lib", "data", "dictionary.txt")
-    if path is None:
-        raise FileNotFoundError("codespell is not installed: no codespell_lib/data/dictionary.txt")
+    """A fixed random sample of real-world typos (data.spelling.codespell_pairs): the
+    correction in `vocabulary` and the typo not in it (a known typo could never be
+    corrected by a dictionary method, and would measure the dictionary, not the corrector)."""
+    from data.spelling import codespell_pairs as real_misspellings
     vocab = vocabulary if isinstance(vocabulary, (set, dict)) else set(vocabulary)
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        typo, arrow, fix = line.strip().partition("->")
-        if arrow and WORD.fullmatch(typo) and WORD.fullmatch(fix) and fix in vocab and typo not in vocab:
-            pairs.append((typo, fix))
-    return random.Random(seed).sample(pairs, min(n, len(pairs)))
+    return real_misspellings(vocab, sample=n, seed=seed)
 
 
 # ---- Norvig's published examples ---------------------------------------------------

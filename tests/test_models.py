@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from models.checkpoint import CheckpointError, from_zip, load_checkpoint, save_checkpoint, to_zip
-from models.digits import TASK, DigitsPredictor, splits_from_examples
+from models.digits import TASK, splits_from_examples
 from models.lenet import LeNet5
 from models.predictor import load_predictor
 from models.tasks import evaluate_model, train_model, with_labels

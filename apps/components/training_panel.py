@@ -155,9 +155,10 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
     result = st.session_state.get(f"{key}__eval")
     if result:
         st.metric("Test accuracy", f"{result['accuracy']:.2%}", help=f"on {result['n']} examples")
-        left, right = st.columns([1, 1])
-        with left:
-            charts.confusion_chart(result["confusion"], run.card["labels"])
+        left, right = st.columns([1, 1]) if "confusion" in result else (None, st.container())
+        if left is not None:
+            with left:
+                charts.confusion_chart(result["confusion"], run.card["labels"])
         with right:
             st.markdown(f"**Most confident mistakes** ({len(result['mistakes'])} shown)")
             if render_mistakes and result["mistakes"]:

@@ -1,0 +1,186 @@
+"""What the Typos network reads for one typed word: its candidate corrections
+and, for each (typo, candidate) pair, the characters of both, the edit
+operations that turn one into the other, and how common the candidate is.
+
+Candidates come from a classic edit-distance index (symspellpy's symmetric
+delete algorithm, up to two edits); choosing among them is the network's job.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+
+MAX_LEN = 20          # characters kept per word
+MAX_CANDIDATES = 16   # candidates scored per typed word
+OP_BUCKETS = 4096     # hashed edit-operation vocabulary
+N_NUMERIC = 7
+ALPHABET = "abcdefghijklmnopqrstuvwxyz'-àáâãäåæçèéêëìíîïñòóôõöøœùúûüýÿß"
+CHAR_INDEX = {c: i + 2 for i, c in enumerate(ALPHABET)}   # 0 pad, 1 unknown
+N_CHARS = len(ALPHABET) + 2
+
+
+def encode_chars(word: str) -> list[int]:
+    return [CHAR_INDEX.get(c, 1) for c in word[:MAX_LEN]]
+
+
+def edit_ops(typo: str, cand: str) -> list[str]:
+    """The operations of an optimal Damerau–Levenshtein alignment, each with a
+    letter of context: what the network learns a channel model from (which
+    slips people make: 'd' typed as its neighbour 's', a dropped 'e', …)."""
+    # a common prefix and suffix are always matched: align only the middle (fast)
+    n, m = len(typo), len(cand)
+    p = 0
+    while p < n and p < m and typo[p] == cand[p]:
+        p += 1
+    q = 0
+    while q < n - p and q < m - p and typo[n - 1 - q] == cand[m - 1 - q]:
+        q += 1
+    a, b = typo[p:n - q], cand[p:m - q]
+    n, m = len(a), len(b)
+    d = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        d[i][0] = i
+    for j in range(m + 1):
+        d[0][j] = j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            best = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                best = min(best, d[i - 2][j - 2] + 1)
+            d[i][j] = best
+    full_b = cand
+    ops, i, j = [], n, m
+    while i > 0 or j > 0:
+        jj = j + p                                   # position in the whole candidate
+        prev = full_b[jj - 2] if jj > 1 else "^"
+        if i > 0 and j > 0 and a[i - 1] == b[j - 1] and d[i][j] == d[i - 1][j - 1]:
+            i, j = i - 1, j - 1
+            continue
+        if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1] and d[i][j] == d[i - 2][j - 2] + 1:
+            ops.append(f"swap:{b[j - 2]}{b[j - 1]}")
+            i, j = i - 2, j - 2
+        elif i > 0 and j > 0 and d[i][j] == d[i - 1][j - 1] + 1:
+            ops.append(f"sub:{b[j - 1]}>{a[i - 1]}")
+            ops.append(f"subctx:{prev}{b[j - 1]}>{a[i - 1]}")
+            i, j = i - 1, j - 1
+        elif j > 0 and d[i][j] == d[i][j - 1] + 1:
+            # the candidate's letter is missing from what was typed
+            nxt = full_b[jj] if jj < len(full_b) else "$"
+            ops.append(f"drop:{b[j - 1]}")
+            ops.append(f"dropctx:{prev}{b[j - 1]}{nxt}")
+            j -= 1
+        else:
+            # an extra letter was typed
+            ii = i + p
+            before = typo[ii - 2] if ii > 1 else "^"
+            ops.append(f"extra:{a[i - 1]}")
+            ops.append(f"extractx:{before}{a[i - 1]}")
+            i -= 1
+    return ops or ["same"]
+
+
+@lru_cache(maxsize=500_000)
+def pair_ops(typo: str, cand: str) -> tuple[int, ...]:
+    return tuple(op_ids(edit_ops(typo, cand)))
+
+
+def op_ids(ops: list[str]) -> list[int]:
+    return [_op_id(op) for op in ops]
+
+
+@lru_cache(maxsize=100_000)
+def _op_id(op: str) -> int:
+    # a stable hash (Python's hash() is salted per process)
+    h = 2166136261
+    for ch in op.encode():
+        h = ((h ^ ch) * 16777619) & 0xFFFFFFFF
+    return h % (OP_BUCKETS - 1) + 1
+
+
+@dataclass
+class Candidates:
+    words: list[str]
+    distances: list[int]
+
+
+class CandidateIndex:
+    """Known words within two edits of what was typed (plus the word itself when
+    it is known), the closest and most common first."""
+
+    def __init__(self, counts: dict[str, int], max_distance: int = 2):
+        from symspellpy import SymSpell
+        from symspellpy.editdistance import DistanceAlgorithm, EditDistance
+        self.counts = counts
+        self.total = float(sum(counts.values())) or 1.0
+        self.max_distance = max_distance
+        # editdistpy's compiled Damerau–Levenshtein: the pure-Python default is ~10× slower
+        self.index = SymSpell(max_dictionary_edit_distance=max_distance, prefix_length=7,
+                              distance_comparer=EditDistance(DistanceAlgorithm.DAMERAU_OSA_FAST))
+        for w, c in counts.items():
+            self.index.create_dictionary_entry(w, c)
+        self.lookup = lru_cache(maxsize=200_000)(self._lookup)
+
+    def _lookup(self, word: str) -> Candidates:
+        from symspellpy import Verbosity
+        # short words have hundreds of neighbours two edits away, and people's slips in
+        # them are single edits: one edit is enough there, and far faster
+        reach = 1 if len(word) <= 4 else self.max_distance
+        found = self.index.lookup(word, Verbosity.ALL, max_edit_distance=reach, transfer_casing=False)
+        found.sort(key=lambda s: (s.distance, -s.count))
+        words = [s.term for s in found[:MAX_CANDIDATES]]
+        dists = [s.distance for s in found[:MAX_CANDIDATES]]
+        return Candidates(words, dists)
+
+    def log_freq(self, word: str) -> float:
+        return math.log((self.counts.get(word, 0) + 1) / self.total)
+
+
+def pair_features(typo: str, cand: str, dist: int, index: CandidateIndex, n_cands: int) -> list[float]:
+    lf = index.log_freq(cand)
+    return [(lf + 20.0) / 10.0, float(dist), float(dist == 0), (len(cand) - len(typo)) / 4.0,
+            float(cand[:1] == typo[:1]), float(cand[-1:] == typo[-1:]), math.log(n_cands + 1) / 3.0]
+
+
+@dataclass
+class Batch:
+    typo: torch.Tensor      # B×L   characters of what was typed
+    cand: torch.Tensor      # B×K×L characters of each candidate
+    ops: torch.Tensor       # B×K×E hashed edit operations (0 = padding)
+    numeric: torch.Tensor   # B×K×N frequency, distance, …
+    mask: torch.Tensor      # B×K   True where a candidate exists
+
+
+def _pad(rows: list[list[int]], length: int) -> list[int]:
+    return rows + [0] * (length - len(rows))
+
+
+def featurize(typos: list[str], cands: list[Candidates], index: CandidateIndex) -> tuple:
+    """Plain nested lists for a batch of words: (typo ids, cand ids, op ids, numeric, mask)."""
+    B = len(typos)
+    K = max(1, max((len(c.words) for c in cands), default=1))
+    t_ids = [_pad(encode_chars(t), MAX_LEN) for t in typos]
+    c_ids, o_ids, num, mask = [], [], [], []
+    max_ops = 1
+    per_word_ops = []
+    for t, c in zip(typos, cands):
+        ops = [list(pair_ops(t, w)) for w in c.words]
+        max_ops = max([max_ops, *map(len, ops)])
+        per_word_ops.append(ops)
+    for t, c, ops in zip(typos, cands, per_word_ops):
+        n = len(c.words)
+        c_ids.append([_pad(encode_chars(w), MAX_LEN) for w in c.words] + [[0] * MAX_LEN] * (K - n))
+        o_ids.append([_pad(o, max_ops) for o in ops] + [[0] * max_ops] * (K - n))
+        num.append([pair_features(t, w, d, index, n) for w, d in zip(c.words, c.distances)]
+                   + [[0.0] * N_NUMERIC] * (K - n))
+        mask.append([True] * n + [False] * (K - n))
+    return t_ids, c_ids, o_ids, num, mask, B
+
+
+def to_batch(parts: tuple) -> Batch:
+    t_ids, c_ids, o_ids, num, mask, _ = parts
+    return Batch(torch.tensor(t_ids), torch.tensor(c_ids), torch.tensor(o_ids),
+                 torch.tensor(num, dtype=torch.float32), torch.tensor(mask))

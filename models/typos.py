@@ -1,0 +1,231 @@
+"""The Typos task: TypoNet chooses among a word's candidate corrections.
+
+Training pairs are made on the fly from the vocabulary by the noise model (how
+people really err), plus any pairs a user supplies. The vocabulary travels with
+the model: the shipped one is symspellpy's English list, cleaned (rebuilt by
+data.spelling.load_vocabulary); a custom model's added words are in its card.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Sequence
+
+import torch
+from torch.utils.data import TensorDataset
+
+from data import spelling
+from data.errors import DataError
+from data.typo_features import CandidateIndex, Candidates, featurize, to_batch
+from models.predictor import Predictor
+from models.tasks import Splits, Task
+from models.trainer import TrainConfig
+from models.typonet import TypoNet
+
+MAX_WORD = 40         # longer tokens are not words anyone mistyped: passed through
+MAX_TEXT = 20_000     # characters correct_text takes at once
+
+
+def build_index(card: dict | None = None) -> CandidateIndex:
+    """The candidate index of a model: English plus the words its card says were added."""
+    added = (card or {}).get("data", {}).get("vocabulary_added", {})
+    return _index(tuple(sorted((w, int(c)) for w, c in added.items())))
+
+
+@lru_cache(maxsize=4)
+def _index(added: tuple[tuple[str, int], ...]) -> CandidateIndex:
+    # building the edit-distance index takes seconds: once per vocabulary, shared by predictors
+    vocab = spelling.load_vocabulary()
+    counts = dict(zip(vocab.words, vocab.counts))
+    for w, c in added:
+        counts[w] = max(counts.get(w, 0), c)
+    return CandidateIndex(counts)
+
+
+def examples(pairs: Sequence[tuple[str, str]], index: CandidateIndex) -> tuple[TensorDataset | None, int]:
+    """Tensors for (typo, intended) pairs whose intended word is among the candidates;
+    returns the data set and how many pairs had to be dropped (intended word not
+    generated: more than two edits away, or not in the vocabulary)."""
+    typos, cands, targets = [], [], []
+    for typo, word in pairs:
+        c = index.lookup(typo)
+        if word not in c.words:
+            continue
+        typos.append(typo)
+        cands.append(c)
+        targets.append(c.words.index(word))
+    if not typos:
+        return None, len(pairs)
+    b = to_batch(featurize(typos, cands, index))
+    return (TensorDataset(b.typo, b.cand, b.ops, b.numeric, b.mask, torch.tensor(targets)),
+            len(pairs) - len(typos))
+
+
+class TyposPredictor(Predictor):
+    """Items are single words. `label` is the correction, `score` its probability,
+    `top` the best candidates. Known words are kept as they are unless
+    keep_known=False."""
+
+    batch_size = 256
+
+    def __init__(self, model, card, index: CandidateIndex | None = None):
+        super().__init__(model, card)
+        self.index = index or build_index(card)
+
+    def _candidates(self, word: str) -> Candidates:
+        return self.index.lookup(word)
+
+    @torch.inference_mode()
+    def predict(self, items: Sequence[str], k: int = 3, keep_known: bool = True) -> list[dict]:
+        if not isinstance(items, (list, tuple)):
+            raise TypeError("predict takes a list of words; wrap a single word as [word]")
+        results: list[dict | None] = [None] * len(items)
+        todo = []
+        for i, item in enumerate(items):
+            word = str(item).strip().lower()
+            if not word:
+                raise DataError("An empty word cannot be corrected: type a word.")
+            known = keep_known and word in self.index.counts
+            if known or len(word) > MAX_WORD or not spelling.is_word_like(word):
+                # numbers, URLs, emoji and other scripts pass through untouched
+                results[i] = {"label": word, "score": 1.0, "top": [(word, 1.0)]}
+                continue
+            c = self._candidates(word)
+            if not c.words:
+                results[i] = {"label": word, "score": 0.0, "top": [], "unknown": True}
+                continue
+            todo.append((i, word, c))
+        for s in range(0, len(todo), self.batch_size):
+            chunk = todo[s:s + self.batch_size]
+            b = to_batch(featurize([w for _, w, _ in chunk], [c for _, _, c in chunk], self.index))
+            probs = torch.softmax(self.model(b.typo, b.cand, b.ops, b.numeric, b.mask), dim=1)
+            for (i, _, c), p in zip(chunk, probs):
+                p = p[:len(c.words)]
+                kk = min(k, len(c.words))
+                vals, idx = p.topk(kk)
+                top = [(c.words[j], float(v)) for v, j in zip(vals.tolist(), idx.tolist())]
+                results[i] = {"label": top[0][0], "score": top[0][1], "top": top}
+        return results
+
+    def correct_text(self, text: str) -> dict:
+        """Correct a sentence word by word, keeping case and punctuation; numbers, URLs
+        and other scripts pass through. Returns the text and the list of changes."""
+        if not text or not text.strip():
+            raise DataError("There is no text to correct: type a word or a sentence.")
+        if len(text) > MAX_TEXT:
+            raise DataError(f"The text is {len(text):,} characters long; correct at most {MAX_TEXT:,} at once.")
+        pieces = text.split(" ")
+        spots, words = [], []
+        for i, piece in enumerate(pieces):
+            lead, core, trail = spelling.split_token(piece)
+            if core and spelling.is_word_like(core) and len(core) <= MAX_WORD:
+                spots.append((i, lead, core, trail))
+                words.append(core.lower())
+        out = self.predict(words, k=3) if words else []
+        changes = []
+        for (i, lead, core, trail), r in zip(spots, out):
+            if r["label"] != core.lower() and r["top"]:
+                fixed = spelling.restore_case(core, r["label"])
+                pieces[i] = lead + fixed + trail
+                changes.append({"index": i, "original": core, "correction": fixed, "score": r["score"],
+                                "alternatives": r["top"]})
+        return {"text": " ".join(pieces), "changes": changes}
+
+
+@dataclass
+class CustomReport:
+    """What the command line reports about a user's file (as for class folders)."""
+    items: list
+    classes: list[str]
+    _counts: dict
+    skipped: list = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return self._counts
+
+
+class TyposTask(Task):
+    name = "typos"
+    title = "Typos"
+    predictor_class = TyposPredictor
+
+    def build_model(self, labels: Sequence[str] = (), **arch) -> TypoNet:
+        arch.pop("num_classes", None)
+        return TypoNet(**arch)
+
+    def default_config(self) -> TrainConfig:
+        return TrainConfig(epochs=4, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle")
+
+    def preprocessing(self) -> dict:
+        return {"candidates": "known words within 2 edits (symspellpy index), at most 16, closest and "
+                              "most common first (one edit for words of up to 4 letters)",
+                "features": "characters of typo and candidate, hashed edit operations, log frequency, "
+                            "edit distance, length difference, first/last letter match"}
+
+    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0, n_pairs: int = 40_000,
+                    extra_pairs: Sequence[tuple[str, str]] = (), added_vocab: dict[str, int] | None = None,
+                    index: CandidateIndex | None = None) -> Splits:
+        """Pairs made by the noise model from the vocabulary (nothing downloaded), plus a
+        user's pairs; validation pairs come from another seed. added_vocab: a user's words
+        (word -> count), weighted as heavily as all of English so training meets them."""
+        vocab = spelling.load_vocabulary()
+        added: dict[str, int] = {}
+        if added_vocab:
+            user = spelling.Vocabulary(list(added_vocab), [int(c) for c in added_vocab.values()])
+            vocab = vocab.merged(user, weight=1.0)
+            added = {w: int(vocab.counts[vocab.index[w]]) for w in user.words}
+        index = index or build_index({"data": {"vocabulary_added": added}})
+        n_val = int(n_pairs * val_fraction)
+        train_pairs = spelling.pairs(vocab, n_pairs - n_val, seed=seed) + list(extra_pairs) * 20
+        val_pairs = spelling.pairs(vocab, n_val, seed=seed + 10_000)
+        train, dropped = examples(train_pairs, index)
+        val, _ = examples(val_pairs, index)
+        if train is None:
+            raise DataError("None of the training pairs can be learnt: every correction is missing from the "
+                            "vocabulary or more than two edits away.")
+        provenance = {"dataset": "noise-model pairs from symspellpy's English frequency list (cleaned)"
+                                 + (f" and {len(added)} words of yours" if added else ""),
+                      "train": len(train), "val": len(val) if val else 0, "dropped": dropped,
+                      "user_pairs": len(extra_pairs), "seed": seed, "vocabulary_added": added}
+        return Splits(train, val, val, [], provenance)
+
+    def load_custom(self, path, val_fraction: float = 0.1, seed: int = 0, mix_with=None):
+        """From the command line: a word list (.txt: word [count] per line) to add to the
+        vocabulary, or a typo,correction CSV to train on."""
+        from pathlib import Path
+        data = Path(path).read_bytes()
+        if str(path).lower().endswith(".csv"):
+            pairs = spelling.read_pairs_csv(data)
+            splits = self.load_splits(val_fraction=val_fraction, seed=seed, extra_pairs=pairs)
+            return splits, CustomReport([p[0] for p in pairs], ["pairs"], {"pairs": len(pairs)})
+        user = spelling.Vocabulary.from_user_list(data)
+        splits = self.load_splits(val_fraction=val_fraction, seed=seed,
+                                  added_vocab=dict(zip(user.words, user.counts)))
+        return splits, CustomReport(user.words, ["words"], {"words": len(user.words)})
+
+    def splits_from_pairs(self, taught: Sequence[tuple[str, str]], replay: int = 2000, seed: int = 0,
+                          index: CandidateIndex | None = None) -> Splits:
+        """Fine-tuning data for "teach it a typo": the taught pairs, repeated, among
+        fresh noise-model pairs so that the model does not forget what it knew.
+        Validation is the taught pairs themselves."""
+        index = index or build_index()
+        taught = [(t.strip().lower(), c.strip().lower()) for t, c in taught]
+        unknown = [c for _, c in taught if c not in index.counts]
+        if unknown:
+            raise DataError(f"Not in the vocabulary, so it cannot be a correction: {', '.join(unknown[:5])}. "
+                            "Add the words to the vocabulary first.")
+        far = [f"{t} → {c}" for t, c in taught if c not in index.lookup(t).words]
+        if far:
+            raise DataError(f"More than two edits apart, so the candidates never include the correction: "
+                            f"{', '.join(far[:5])}.")
+        vocab = spelling.load_vocabulary()
+        train, _ = examples(list(taught) * 50 + spelling.pairs(vocab, replay, seed=seed + 77), index)
+        val, _ = examples(taught, index)
+        return Splits(train, val, val, [], {"dataset": f"{len(taught)} taught pairs among {replay} noise-model "
+                                                       "pairs", "taught": [list(p) for p in taught]})
+
+    def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
+        return TyposPredictor(self.model_from_state(state, card), card)
+
+
+TASK = TyposTask()

@@ -1,0 +1,102 @@
+"""The Typos corrector: candidates, features, the network, the predictor on the
+seed's example and keyboard slips, text handling, teaching a typo, and the
+shipped model against the classic correctors on real misspellings."""
+import pytest
+
+from data import spelling
+from data.errors import DataError
+from data.typo_features import edit_ops, featurize, to_batch
+from models.predictor import load_predictor
+from models.typonet import TypoNet
+from models.typos import TASK
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return load_predictor("typos")
+
+
+def test_edit_operations_name_the_slip():
+    assert edit_ops("sesert", "desert") == ["sub:d>s", "subctx:^d>s"]
+    assert edit_ops("hte", "the") == ["swap:th"]
+    assert edit_ops("speling", "spelling")[0] == "drop:l"
+    assert edit_ops("aadd", "add")[0] == "extra:a"
+    assert edit_ops("word", "word") == ["same"]
+
+
+def test_candidates_include_the_intended_word(predictor):
+    c = predictor.index.lookup("sesert")
+    assert "desert" in c.words and len(c.words) <= 16
+    assert c.distances == sorted(c.distances)
+
+
+def test_network_scores_only_real_candidates(predictor):
+    words = ["sesert", "teh"]
+    b = to_batch(featurize(words, [predictor.index.lookup(w) for w in words], predictor.index))
+    scores = TypoNet()(b.typo, b.cand, b.ops, b.numeric, b.mask)
+    assert scores.shape == b.mask.shape
+    assert (scores[~b.mask] <= -1e3).all()
+
+
+def test_the_seeds_example_and_keyboard_slips(predictor):
+    slips = {"sesert": "desert", "tge": "the", "hwllo": "hello", "wprld": "world", "keybaord": "keyboard",
+             "recieve": "receive", "speling": "spelling", "bicyle": "bicycle", "acomodate": "accommodate"}
+    out = predictor.predict(list(slips))
+    got = {w: r["label"] for w, r in zip(slips, out)}
+    assert got["sesert"] == "desert"
+    assert sum(got[w] == c for w, c in slips.items()) >= len(slips) - 1, got
+    r = out[0]
+    assert 0 < r["score"] <= 1 and r["top"][0] == ("desert", r["score"]) and len(r["top"]) <= 3
+
+
+def test_known_words_are_kept(predictor):
+    assert [r["label"] for r in predictor.predict(["desert", "dessert", "the"])] == ["desert", "dessert", "the"]
+
+
+def test_text_keeps_case_punctuation_and_odd_tokens(predictor):
+    out = predictor.correct_text("Sesert, the TEH wrold! 3.14 https://x.org 🙂 日本語")
+    assert out["text"] == "Desert, the THE world! 3.14 https://x.org 🙂 日本語"
+    assert [c["original"] for c in out["changes"]] == ["Sesert", "TEH", "wrold"]
+    assert all(c["alternatives"] for c in out["changes"])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "a" * 100_000])
+def test_bad_text_gets_a_clear_error(predictor, text):
+    with pytest.raises(DataError):
+        predictor.correct_text(text)
+
+
+def test_emoji_and_other_scripts_never_crash(predictor):
+    assert predictor.correct_text("🙂🙂 ✓ Ωμέγα")["changes"] == []
+    assert predictor.predict(["🙂"])[0]["label"] == "🙂"
+
+
+def test_teaching_a_typo_changes_the_answer(predictor):
+    from models.tasks import train_model
+    from models.trainer import TrainConfig
+    typo, meant = "dessrt", "dessert"
+    before = predictor.predict([typo])[0]["label"]
+    splits = TASK.splits_from_pairs([(typo, meant)], replay=300, index=predictor.index)
+    run = train_model(TASK, splits, TrainConfig(epochs=2, batch_size=64, lr=1e-3), init=predictor.model)
+    taught = TASK.predictor_class(run.model, run.card, predictor.index)
+    assert taught.predict([typo])[0]["label"] == meant
+    assert before != meant or predictor.predict([typo])[0]["score"] < taught.predict([typo])[0]["score"]
+    assert taught.predict(["sesert"])[0]["label"] == "desert"        # it did not forget
+
+
+def test_teaching_refuses_what_it_cannot_learn(predictor):
+    with pytest.raises(DataError, match="Not in the vocabulary"):
+        TASK.splits_from_pairs([("qwzx", "qwzxqwzx")], index=predictor.index)
+    with pytest.raises(DataError, match="More than two edits"):
+        TASK.splits_from_pairs([("abcdefgh", "zebra")], index=predictor.index)
+
+
+@pytest.mark.slow
+def test_shipped_model_beats_norvig_on_real_misspellings(predictor):
+    from models.typos_baselines import Norvig, evaluate
+    from models.typos_eval import Ours
+    vocab = spelling.load_vocabulary()
+    pairs = spelling.codespell_pairs(vocab, sample=400, seed=1)
+    ours = evaluate(Ours(predictor), pairs)["accuracy"]
+    norvig = evaluate(Norvig(predictor.index.counts), pairs)["accuracy"]
+    assert ours >= norvig + 0.02, (ours, norvig)
