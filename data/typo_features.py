@@ -112,8 +112,9 @@ class CandidateIndex:
     it is known), the closest and most common first."""
 
     def __init__(self, counts: dict[str, int], max_distance: int = 2):
-        from symspellpy import SymSpell
+        from symspellpy import SymSpell, Verbosity
         from symspellpy.editdistance import DistanceAlgorithm, EditDistance
+        self._all = Verbosity.ALL
         self.counts = counts
         self.total = float(sum(counts.values())) or 1.0
         self.max_distance = max_distance
@@ -125,11 +126,10 @@ class CandidateIndex:
         self.lookup = lru_cache(maxsize=200_000)(self._lookup)
 
     def _lookup(self, word: str) -> Candidates:
-        from symspellpy import Verbosity
         # short words have hundreds of neighbours two edits away, and people's slips in
         # them are single edits: one edit is enough there, and far faster
         reach = 1 if len(word) <= 4 else self.max_distance
-        found = self.index.lookup(word, Verbosity.ALL, max_edit_distance=reach, transfer_casing=False)
+        found = self.index.lookup(word, self._all, max_edit_distance=reach, transfer_casing=False)
         found.sort(key=lambda s: (s.distance, -s.count))
         words = [s.term for s in found[:MAX_CANDIDATES]]
         dists = [s.distance for s in found[:MAX_CANDIDATES]]
