@@ -13,14 +13,15 @@ from data.toy import DATASETS, Points, make, read_csv
 from models import lab_experiments as lab
 from models.trainer import Callback, TrainConfig, Trainer
 
-FAST = 10.0     # seconds any one experiment may take on 2 shared cores
+HANG = 120.0    # seconds: a guard against a run that never ends, not a speed test (speed is
+                # measured by commands that print figures, not by timed tests on shared cores)
 
 
 def timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
     seconds = time.perf_counter() - t0
-    assert seconds < FAST, f"{fn.__name__} took {seconds:.1f} s"
+    assert seconds < HANG, f"{fn.__name__} took {seconds:.1f} s"
     return out
 
 
