@@ -171,9 +171,10 @@ def test_lab_one_whole_step_by_hand(server, page):
     expected = lab_hand.update(lab_hand.HandSetup.default())
     page.goto(f"{server}/lab", wait_until="domcontentloaded")
     expect(page.get_by_role("heading", name="Backprop Lab")).to_be_visible(timeout=45_000)
-    for _ in range(4):   # forward, error, backward, update: one phase per click
+    # forward, error, backward, update: one phase per click, each waited for before the next
+    for heading in ("1 · Forward pass", "2 · Error", "3 · Backward pass", "4 · Weight update"):
         page.get_by_role("button", name="Next phase ▶").click()
-        page.wait_for_timeout(300)
+        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
     expect(page.locator("#next-loss")).to_have_text(f"{expected['next_loss']:.6f}", timeout=30_000)
     for name in ("w11", "v2", "c"):
         expect(page.locator(f"#new-{name}")).to_have_text(f"{expected[name]['new']:.6f}")
@@ -181,3 +182,25 @@ def test_lab_one_whole_step_by_hand(server, page):
     page.get_by_role("button", name="Apply, next step ▶").click()
     prefix = "w11=" + str(expected["w11"]["new"])[:8]
     page.wait_for_function(f"() => location.search.includes('{prefix}')", timeout=30_000)
+
+
+def test_typos_corrects_a_sentence(server, page):
+    """Type a sentence with typos and read the corrections, marked in the text, from the page."""
+    try:
+        page.goto(f"{server}/typos", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Typos", exact=True)).to_be_visible(timeout=45_000)
+        box = page.get_by_label("Text to correct")
+        box.fill("The sesert was wrold famous")
+        box.press("Control+Enter")               # a text area sends its value on Ctrl+Enter or blur
+        corrected = page.locator("#corrected")
+        expect(corrected).to_have_text("The desert was world famous", timeout=30_000)
+        marks = corrected.locator("mark")
+        expect(marks).to_have_text(["desert", "world"])
+        assert "alternatives: desert" in (marks.first.get_attribute("title") or "")
+        expect(page.get_by_text("2 words corrected")).to_be_visible()
+        try:  # let the run finish (the "Running…" widget goes away) before the screenshot
+            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
+        except sync_api.TimeoutError:
+            pass
+    finally:
+        page.screenshot(path="/tmp/typos_app.png", full_page=True)
