@@ -12,6 +12,9 @@ APPS = [
     ("digits.py", "Digits", ":material/draw:", "digits",
      "LeNet-5 reads a digit you draw or upload, shows its feature maps and a saliency map computed by "
      "backprop, and retrains on MNIST or your own images with live curves."),
+    ("typos.py", "Typos", ":material/spellcheck:", "typos",
+     "TypoNet picks the word you meant among a typo's candidates: corrects words and whole paragraphs, "
+     "learns a typo you teach it in seconds, and retrains on your own vocabulary."),
     ("lab.py", "Backprop Lab", ":material/science:", None,
      "One training step of a tiny network by hand, every number shown and checked against autograd; "
      "experiments on learning rate, initialisation, vanishing and exploding gradients, batch size, input "

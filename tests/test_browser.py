@@ -188,8 +188,8 @@ def test_typos_corrects_a_sentence(server, page):
     """Type a sentence with typos and read the corrections, marked in the text, from the page."""
     try:
         page.goto(f"{server}/typos", wait_until="domcontentloaded")
-        expect(page.get_by_role("heading", name="Typos", exact=True)).to_be_visible(timeout=45_000)
-        box = page.get_by_label("Text to correct")
+        expect(page.get_by_role("heading", name="Typos", level=1)).to_be_visible(timeout=45_000)
+        box = page.get_by_role("textbox", name="Text to correct")
         box.fill("The sesert was wrold famous")
         box.press("Control+Enter")               # a text area sends its value on Ctrl+Enter or blur
         corrected = page.locator("#corrected")
