@@ -144,7 +144,7 @@ def answer_tables(pairs: list[tuple[str, str]], models: dict) -> None:
             continue
         df, n = answers(rows, models)
         col.markdown(f"**{title}** · " + " · ".join(f"{k}: {v}/{len(rows)} right" for k, v in n.items()))
-        col.dataframe(df, hide_index=True)
+        col.dataframe(df, hide_index=True, height=min(38 + 35 * len(df), 600))   # the whole control set, unscrolled
 
 
 def decode(ids) -> str:
@@ -231,7 +231,9 @@ with teach_tab:
             inputs = (tuple(pairs), id(predictor.index))
             held = st.session_state.get("typos_teach__splits")
             if not held or held[0] != inputs:
-                held = (inputs, TASK.splits_from_pairs(pairs, replay=2000, index=predictor.index))
+                held = (inputs, TASK.splits_from_pairs(
+                    pairs, replay=2000, index=predictor.index,
+                    added_vocab=card.get("data", {}).get("vocabulary_added")))
                 st.session_state["typos_teach__splits"] = held
             teach_data = held[1]
         except DataError as e:

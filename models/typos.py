@@ -204,7 +204,7 @@ class TyposTask(Task):
         return splits, CustomReport(user.words, ["words"], {"words": len(user.words)})
 
     def splits_from_pairs(self, taught: Sequence[tuple[str, str]], replay: int = 2000, seed: int = 0,
-                          index: CandidateIndex | None = None) -> Splits:
+                          index: CandidateIndex | None = None, added_vocab: dict | None = None) -> Splits:
         """Fine-tuning data for "teach it a typo": the taught pairs, repeated, among
         fresh noise-model pairs so that the model does not forget what it knew.
         Validation is the taught pairs themselves."""
@@ -221,8 +221,10 @@ class TyposTask(Task):
         vocab = spelling.load_vocabulary()
         train, _ = examples(list(taught) * 50 + spelling.pairs(vocab, replay, seed=seed + 77), index)
         val, _ = examples(taught, index)
+        # the words a model was taught before stay in its card, so its index keeps them
         return Splits(train, val, val, [], {"dataset": f"{len(taught)} taught pairs among {replay} noise-model "
-                                                       "pairs", "taught": [list(p) for p in taught]})
+                                                       "pairs", "taught": [list(p) for p in taught],
+                                            "vocabulary_added": dict(added_vocab or {})})
 
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
         return TyposPredictor(self.model_from_state(state, card), card)

@@ -100,3 +100,9 @@ def test_shipped_model_beats_norvig_on_real_misspellings(predictor):
     ours = evaluate(Ours(predictor), pairs)["accuracy"]
     norvig = evaluate(Norvig(predictor.index.counts), pairs)["accuracy"]
     assert ours >= norvig + 0.02, (ours, norvig)
+
+
+def test_teaching_keeps_the_words_a_model_already_knew(predictor):
+    splits = TASK.splits_from_pairs([("sesert", "desert")], replay=50, index=predictor.index,
+                                    added_vocab={"zorbl": 500})
+    assert splits.provenance["vocabulary_added"] == {"zorbl": 500}

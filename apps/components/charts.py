@@ -9,6 +9,7 @@ import streamlit as st
 from models.trainer import thin
 
 CHART_HEIGHT = 300
+LIVE_POINTS = 250   # per series in the live training charts: redrawn every refresh
 
 
 def _show(chart: alt.Chart, title: str = "", height: int = CHART_HEIGHT) -> None:
@@ -21,7 +22,7 @@ def _show(chart: alt.Chart, title: str = "", height: int = CHART_HEIGHT) -> None
 def loss_chart(batches: list[dict]) -> None:
     if not batches:
         return
-    df = pd.DataFrame([{"step": r["step"], "loss": r["loss"]} for r in thin(batches)])
+    df = pd.DataFrame([{"step": r["step"], "loss": r["loss"]} for r in thin(batches, LIVE_POINTS)])
     df["smoothed"] = df["loss"].ewm(alpha=0.1).mean()
     long = df.melt("step", var_name="series", value_name="value")
     chart = alt.Chart(long).mark_line().encode(
@@ -49,7 +50,7 @@ def epoch_chart(epochs: list[dict], metric: str = "accuracy") -> None:
 
 def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (log scale)") -> None:
     rows = [{"step": r["step"], "layer": layer, "norm": max(v, 1e-12)}
-            for r in thin(batches) for layer, v in r.get("grad_norms", {}).items()]
+            for r in thin(batches, LIVE_POINTS) for layer, v in r.get("grad_norms", {}).items()]
     if not rows:
         return
     chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
