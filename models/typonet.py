@@ -48,7 +48,9 @@ class TypoNet(nn.Module):
     def forward(self, typo, cand, ops, numeric, mask) -> torch.Tensor:   # -> B×K scores
         B, K, L = cand.shape
         t = self.chars(typo).unsqueeze(1)                              # B×1×D
-        c = self.chars(cand.reshape(B * K, L)).view(B, K, -1)           # B×K×D
+        # many candidates recur within a batch (and padding rows are all alike): encode each once
+        rows, where = torch.unique(cand.reshape(B * K, L), dim=0, return_inverse=True)
+        c = self.chars(rows)[where].view(B, K, -1)                      # B×K×D
         o = self.ops(ops.reshape(B * K, -1)).view(B, K, -1)             # B×K×op_dim
         x = torch.cat([t * c, (t - c).abs(), o, numeric], dim=2)
         score = self.output(F.relu(self.hidden(x))).squeeze(2)
