@@ -43,7 +43,9 @@ def settings_form(task: Task, key: str, defaults: TrainConfig, can_fine_tune: bo
     clip = c4.select_slider("Clip gradient norm", [0.0, 0.1, 0.5, 1.0, 5.0, 10.0],
                             value=defaults.clip_grad_norm or 0.0, key=f"{key}__clip",
                             format_func=lambda v: "off" if v == 0 else f"{v:g}")
-    augment = c4.checkbox("Augment the training data", value=True, key=f"{key}__aug")
+    # only where the task has an augmentation to switch (Typos' noise model is its data, not an option)
+    augment = task.batch_transform(True) is not None and c4.checkbox("Augment the training data", value=True,
+                                                                      key=f"{key}__aug")
     cfg = TrainConfig.from_dict({**defaults.to_dict(), "epochs": int(epochs), "lr": float(lr), "batch_size": int(batch),
                                  "optimizer": optimizer, "schedule": schedule, "weight_decay": float(wd),
                                  "clip_grad_norm": float(clip) or None})
