@@ -16,7 +16,7 @@ from torch.utils.data import TensorDataset
 
 from data import spelling
 from data.errors import DataError
-from data.typo_features import CandidateIndex, Candidates, featurize, to_batch
+from data.typo_features import CandidateIndex, featurize, to_batch
 from models.predictor import Predictor
 from models.tasks import Splits, Task
 from models.trainer import TrainConfig
@@ -72,9 +72,6 @@ class TyposPredictor(Predictor):
         super().__init__(model, card)
         self.index = index or build_index(card)
 
-    def _candidates(self, word: str) -> Candidates:
-        return self.index.lookup(word)
-
     @torch.inference_mode()
     def predict(self, items: Sequence[str], k: int = 3, keep_known: bool = True) -> list[dict]:
         if not isinstance(items, (list, tuple)):
@@ -90,7 +87,7 @@ class TyposPredictor(Predictor):
                 # numbers, URLs, emoji and other scripts pass through untouched
                 results[i] = {"label": word, "score": 1.0, "top": [(word, 1.0)]}
                 continue
-            c = self._candidates(word)
+            c = self.index.lookup(word)
             if not c.words:
                 results[i] = {"label": word, "score": 0.0, "top": [], "unknown": True}
                 continue

@@ -22,11 +22,10 @@ REFRESH_S = 2.0
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
 
 
-def settings_form(task: Task, key: str, defaults: TrainConfig, can_fine_tune: bool) -> tuple[TrainConfig, bool, bool]:
+def settings_form(task: Task, key: str, defaults: TrainConfig) -> tuple[TrainConfig, bool, bool]:
     """(config, fine_tune, augment) from the panel's controls."""
     c1, c2, c3, c4 = st.columns(4)
-    modes = ["Fine-tune the model in use", "Train from scratch"] if can_fine_tune else ["Train from scratch"]
-    mode = c1.radio("Start from", modes, key=f"{key}__mode")
+    mode = c1.radio("Start from", ["Fine-tune the model in use", "Train from scratch"], key=f"{key}__mode")
     epochs = c1.number_input("Epochs", 1, 500, defaults.epochs, key=f"{key}__epochs")
     lr_default = min(LEARNING_RATES, key=lambda v: abs(v - defaults.lr))
     lr = c2.select_slider("Learning rate", LEARNING_RATES, value=lr_default, key=f"{key}__lr",
@@ -93,7 +92,7 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
     defaults = defaults or task.default_config()
     with st.expander("Training settings", expanded=not running):
         _, current, _ = active_model(task.name)
-        cfg, fine_tune, augment = settings_form(task, key, defaults, can_fine_tune=True)
+        cfg, fine_tune, augment = settings_form(task, key, defaults)
         if fine_tune and data is not None and data.labels != current.labels:
             st.caption(f"The model in use knows {', '.join(current.labels)}; fine-tuning on "
                        f"{', '.join(data.labels)} keeps its features and gives it a new output layer.")
