@@ -21,6 +21,26 @@ import torch.nn.functional as F
 from data.typo_features import N_CHARS, N_NUMERIC, OP_BUCKETS
 
 
+def unique_rows(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(distinct rows, index of each row among them) of an N×L tensor of character
+    ids: torch.unique(dim=0) exactly, without its slow row-wise sort. Ids are below
+    64, so ten characters pack into one int64 key and the rows sort as key tuples."""
+    assert N_CHARS <= 64
+    N, L = ids.shape
+    shifts = torch.arange(60, -1, -6, device=ids.device)[:10]
+    keys = [(ids[:, i:i + 10] << shifts[:ids[:, i:i + 10].shape[1]]).sum(1) for i in range(0, L, 10)]
+    order = torch.arange(N, device=ids.device)
+    for k in reversed(keys):                        # least significant first: a stable lexsort
+        order = order[torch.sort(k[order], stable=True).indices]
+    sorted_keys = torch.stack([k[order] for k in keys], 1)
+    new = torch.ones(N, dtype=torch.bool, device=ids.device)
+    new[1:] = (sorted_keys[1:] != sorted_keys[:-1]).any(1)
+    group = new.cumsum(0) - 1
+    where = torch.empty_like(group)
+    where[order] = group
+    return ids[order[new]], where
+
+
 class CharEncoder(nn.Module):
     def __init__(self, dim: int = 64, emb: int = 32):
         super().__init__()
@@ -49,7 +69,7 @@ class TypoNet(nn.Module):
         B, K, L = cand.shape
         t = self.chars(typo).unsqueeze(1)                              # B×1×D
         # many candidates recur within a batch (and padding rows are all alike): encode each once
-        rows, where = torch.unique(cand.reshape(B * K, L), dim=0, return_inverse=True)
+        rows, where = unique_rows(cand.reshape(B * K, L))
         c = self.chars(rows)[where].view(B, K, -1)                      # B×K×D
         o = self.ops(ops.reshape(B * K, -1)).view(B, K, -1)             # B×K×op_dim
         x = torch.cat([t * c, (t - c).abs(), o, numeric], dim=2)
