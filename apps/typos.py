@@ -67,31 +67,19 @@ def show_word(word: str) -> None:
         charts.probability_chart(dict(r["top"]), highlight=r["label"], height=220)
 
 
-def correct(text: str) -> list[tuple[str, dict | None]]:
-    """(line, correct_text's result or None for a blank line) for each line.
-    correct_text splits words at spaces only: line by line, a word next to a line
-    break is corrected too."""
-    if "\n" not in text or len(text) > MAX_TEXT or not text.strip():
-        return [(text, predictor.correct_text(text))]      # raises the DataError for bad text
-    return [(line, predictor.correct_text(line) if line.strip() else None) for line in text.split("\n")]
-
-
 def alternatives(change: dict) -> str:
     return ", ".join(f"{w} {p:.0%}" for w, p in change["alternatives"])
 
 
-def marked(line: str, result: dict | None) -> str:
-    """One line as HTML, each corrected word in a <mark> whose tooltip names the alternatives."""
-    if result is None:
-        return html.escape(line)
-    pieces = [html.escape(p) for p in line.split(" ")]
-    fixed = result["text"].split(" ")
+def marked(result: dict) -> str:
+    """The corrected text as HTML, each corrected word in a <mark> whose tooltip names the alternatives."""
+    pieces = [html.escape(p) for p in result["pieces"]]
     for c in result["changes"]:
-        lead, core, trail = spelling.split_token(fixed[c["index"]])
+        lead, core, trail = spelling.split_token(result["pieces"][c["index"]])
         tip = html.escape(f"you typed: {c['original']} · alternatives: {alternatives(c)}", quote=True)
         pieces[c["index"]] = f"{html.escape(lead)}<mark title=\"{tip}\">{html.escape(core)}</mark>{html.escape(trail)}"
-    # '$' would start maths in Streamlit's markdown
-    return " ".join(pieces).replace("$", "&#36;")
+    # line breaks kept; '$' would start maths in Streamlit's markdown
+    return "".join(pieces).replace("\n", "<br>").replace("$", "&#36;")
 
 
 def show_text(text: str) -> None:
@@ -99,26 +87,26 @@ def show_text(text: str) -> None:
         st.info("Paste or type a paragraph, e.g. *The sesert was wrold famous*, and press Ctrl+Enter.")
         return
     try:
-        lines = correct(text)
+        result = predictor.correct_text(text)
     except DataError as e:
         st.error(str(e))
         return
-    body = "<br>".join(marked(line, r) for line, r in lines)
     # one HTML block (no blank lines in it), so the user's text is never read as markdown
-    st.markdown(f"<div id='corrected' style='line-height:1.9'>{body}</div>", unsafe_allow_html=True)
-    changes = [(n, c) for n, (_, r) in enumerate(lines, 1) if r for c in r["changes"]]
-    corrected = "\n".join(r["text"] if r else line for line, r in lines)
+    st.markdown(f"<div id='corrected' style='line-height:1.9'>{marked(result)}</div>", unsafe_allow_html=True)
+    changes, corrected = result["changes"], result["text"]
     if not changes:
         st.success("No typos found: every word is known, or is not a word to correct (numbers, links, "
                    "emoji, other scripts).")
         return
     st.caption(f"{len(changes)} word{'s' * (len(changes) > 1)} corrected; hover over a marked word "
                "for the alternatives.")
-    rows = [{"line": n, "you typed": c["original"], "corrected to": c["correction"], "probability": c["score"],
-             "alternatives": alternatives(c)} for n, c in changes]
+    pieces = result["pieces"]
+    rows = [{"line": 1 + sum(p.count("\n") for p in pieces[:c["index"]]), "you typed": c["original"],
+             "corrected to": c["correction"], "probability": c["score"], "alternatives": alternatives(c)}
+            for c in changes]
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={"probability": PERCENT, "alternatives":
                  st.column_config.TextColumn(width="large")},
-                 column_order=None if len(lines) > 1 else [k for k in rows[0] if k != "line"])
+                 column_order=None if "\n" in text.strip() else [k for k in rows[0] if k != "line"])
     st.markdown("**The corrected text** (copy button at the top right)")
     st.code(corrected, language=None, wrap_lines=True)
     st.download_button("Download the corrected text (.txt)", corrected, file_name="corrected.txt",

@@ -7,6 +7,7 @@ data.spelling.load_vocabulary); a custom model's added words are in its card.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
@@ -24,6 +25,7 @@ from models.typonet import TypoNet
 
 MAX_WORD = 40         # longer tokens are not words anyone mistyped: passed through
 MAX_TEXT = 20_000     # characters correct_text takes at once
+WHITESPACE = re.compile(r"(\s+)")
 
 
 def build_index(card: dict | None = None) -> CandidateIndex:
@@ -106,15 +108,18 @@ class TyposPredictor(Predictor):
 
     def correct_text(self, text: str) -> dict:
         """Correct a sentence word by word, keeping case and punctuation; numbers, URLs
-        and other scripts pass through. Returns the text and the list of changes."""
+        and other scripts pass through. Returns the text, the list of changes and the
+        text's pieces (words at even positions, the whitespace between them at odd
+        ones); a change's index is its piece."""
         if not text or not text.strip():
             raise DataError("There is no text to correct: type a word or a sentence.")
         if len(text) > MAX_TEXT:
             raise DataError(f"The text is {len(text):,} characters long; correct at most {MAX_TEXT:,} at once.")
-        pieces = text.split(" ")
+        # words at even positions, the whitespace between them (spaces, tabs, line breaks) kept as it was
+        pieces = WHITESPACE.split(text)
         spots, words = [], []
-        for i, piece in enumerate(pieces):
-            lead, core, trail = spelling.split_token(piece)
+        for i in range(0, len(pieces), 2):
+            lead, core, trail = spelling.split_token(pieces[i])
             if core and spelling.is_word_like(core) and len(core) <= MAX_WORD:
                 spots.append((i, lead, core, trail))
                 words.append(core.lower())
@@ -126,7 +131,7 @@ class TyposPredictor(Predictor):
                 pieces[i] = lead + fixed + trail
                 changes.append({"index": i, "original": core, "correction": fixed, "score": r["score"],
                                 "alternatives": r["top"]})
-        return {"text": " ".join(pieces), "changes": changes}
+        return {"text": "".join(pieces), "changes": changes, "pieces": pieces}
 
 
 @dataclass
