@@ -30,6 +30,15 @@ TWO_LETTER = set("ah am an as at aw ax be by do eh go ha he hi ho if in is it lo
                  "oh ok on or ow ox oy pa so to uh um up us we ye yo".split())
 # words with no vowel are abbreviations ("mph", "ltd", "pkg"), except these
 NO_VOWEL = {"hmm", "shh", "psst", "brr", "nth", "tsk", "pfft", "crwth", "cwm"}
+# Words people type every day that the reference list lacks (so the crawl's entry would be
+# dropped as junk) or the crawl itself lacks; without them "ok" becomes "oak", "app" "ape"
+# and "lol" "log". Missing ones get the count of a word about as common.
+EVERYDAY = {"app", "apps", "wifi", "smartphone", "smartphones", "etc", "texting", "texted", "covid"}
+EVERYDAY_MISSING = {"ok": "okay", "vs": "versus", "selfie": "podcast", "selfies": "podcast", "emoji": "podcast",
+                    "emojis": "podcast", "hashtag": "podcast", "hashtags": "podcast", "ebook": "podcast",
+                    "ebooks": "podcast", "bitcoin": "podcast", "lol": "podcast", "btw": "podcast",
+                    "omg": "podcast", "idk": "podcast", "imo": "podcast", "thx": "podcast", "pls": "podcast",
+                    "asap": "podcast", "diy": "podcast", "faq": "podcast", "faqs": "podcast"}
 ROMAN = re.compile(r"m{0,4}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 ROMAN_WORDS = {"i", "mix", "dix"}                   # the only real words among numerals in the list
 # British spellings the (American) reference list lacks: colour, centre, realise,
@@ -65,7 +74,7 @@ def _junk_reason(word: str, known: frozenset[str]) -> str | None:
         return "no vowel"
     if ROMAN.fullmatch(word) and word not in ROMAN_WORDS:
         return "roman numeral"
-    if word in known or len(word) > 4 and any(re.sub(a, b, word) in known for a, b in BRITISH):
+    if word in known or word in EVERYDAY or len(word) > 4 and any(re.sub(a, b, word) in known for a, b in BRITISH):
         return None
     return "in no dictionary"
 
@@ -80,6 +89,9 @@ def _clean_english() -> tuple[list[tuple[str, int]], Counter]:
             dropped[why] += 1
         else:
             kept.append((word, int(count)))
+    counts = dict(kept)
+    kept += [(w, counts[like]) for w, like in EVERYDAY_MISSING.items() if w not in counts]
+    kept.sort(key=lambda wc: -wc[1])
     return kept, dropped
 
 
