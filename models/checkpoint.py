@@ -115,6 +115,17 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
     return state, card
 
 
+def record_evaluation(path: str | os.PathLike, name: str, result: dict, headline: str) -> None:
+    """Adds an evaluation command's figures to a checkpoint's card (atomically):
+    `headline` is the one line the apps show for the model."""
+    base = stem(path)
+    card_path = base.with_name(base.name + ".json")
+    card = json.loads(card_path.read_text())
+    card.setdefault("evaluation", {})[name] = {**result, "command": _command()}
+    card["evaluation"]["headline"] = headline
+    _atomic_write(card_path, card_bytes(card))
+
+
 def load_trainer_state(path: str | os.PathLike) -> dict | None:
     base = stem(path)
     p = base.with_name(base.name + ".train.pt")

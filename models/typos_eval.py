@@ -16,7 +16,9 @@ import sys
 import time
 
 from data import spelling
-from models.predictor import load_predictor
+from data.typo_features import pair_ops
+from models.checkpoint import record_evaluation
+from models.predictor import load_predictor, shipped_path
 from models.typos_baselines import Norvig, PySpellCheckerBaseline, SymSpellBaseline, evaluate
 
 
@@ -41,8 +43,12 @@ def compare(weights=None, sample: int = 2000, seed: int = 0, baselines=("Norvig"
     oracle = sum(c in pred.index.lookup(t).words for t, c in pairs) / max(len(pairs), 1)
     rows = {"oracle (intended word among the candidates)": {"accuracy": oracle, "n": len(pairs),
                                                             "seconds": time.perf_counter() - t0}}
-    pred.index.lookup.cache_clear()          # time our corrector from a cold candidate cache
-    rows[Ours.name] = evaluate(Ours(pred), pairs)
+    runs = []
+    for _ in range(3):                       # the median of three runs, each from cold caches
+        pred.index.lookup.cache_clear()
+        pair_ops.cache_clear()
+        runs.append(evaluate(Ours(pred), pairs))
+    rows[Ours.name] = sorted(runs, key=lambda r: r["words_per_s"])[1]
     makers = {"Norvig": Norvig, "symspellpy": SymSpellBaseline, "pyspellchecker": PySpellCheckerBaseline}
     for name in baselines:
         subset = pairs[:norvig_sample] if (name == "Norvig" and norvig_sample) else pairs
@@ -68,6 +74,8 @@ def main(argv=None) -> int:
     p.add_argument("--sample", type=int, default=2000, help="codespell pairs to sample")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--record", action="store_true",
+                   help="write the figures into the model's card (the apps show them)")
     args = p.parse_args(argv)
     result = compare(args.weights, args.sample, args.seed)
     if args.json:
@@ -76,6 +84,13 @@ def main(argv=None) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(table(result))
+    if args.record:
+        ours = result["rows"][Ours.name]
+        summary = {"pairs": result["pairs"], "accuracy": ours["accuracy"], "words_per_s": ours["words_per_s"],
+                   "best_classic": result["best_classic"], "margin_points": result["margin_points"]}
+        headline = (f"{ours['accuracy']:.1%} top-1 on real misspellings (codespell), "
+                    f"classic correctors {result['best_classic']:.1%}")
+        record_evaluation(args.weights or shipped_path("typos"), "codespell", summary, headline)
     return 0
 
 

@@ -24,6 +24,44 @@ def test_edit_operations_name_the_slip():
     assert edit_ops("word", "word") == ["same"]
 
 
+def test_single_slip_operations_carry_their_context():
+    # one-edit pairs take a fast path: the same operations the alignment names, with context
+    assert edit_ops("wor", "word") == ["drop:d", "dropctx:rd$"]
+    assert edit_ops("ord", "word") == ["drop:w", "dropctx:^wo"]
+    assert edit_ops("xword", "word") == ["extra:x", "extractx:^x"]
+    assert edit_ops("wordd", "word") == ["extra:d", "extractx:dd"]
+    assert edit_ops("wprd", "word") == ["sub:o>p", "subctx:wo>p"]
+    assert edit_ops("cta", "cat") == ["swap:at"]
+
+
+def test_candidate_index_finds_what_symspellpy_finds(predictor):
+    from symspellpy import SymSpell, Verbosity
+    counts = predictor.index.counts
+    sym = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    for w, c in counts.items():
+        sym.create_dictionary_entry(w, c)
+    words = [t for t, _ in spelling.codespell_pairs(sample=300, seed=1)] + ["a", "z", "teh", "sesert", "qqqq"]
+    for w in words:
+        reach = 1 if len(w) <= 4 else 2
+        theirs = sym.lookup(w, Verbosity.ALL, max_edit_distance=reach, transfer_casing=False)
+        theirs.sort(key=lambda s: (s.distance, -s.count, s.term))
+        mine = predictor.index.lookup(w)
+        assert mine.words == [s.term for s in theirs][:16], w
+        assert mine.distances == [s.distance for s in theirs][:16], w
+
+
+def test_unique_rows_is_torch_unique():
+    import torch
+    from models.typonet import unique_rows
+    g = torch.Generator().manual_seed(0)
+    for n in (1, 7, 500):
+        ids = torch.randint(0, 4, (n, 20), generator=g)
+        ids[:, 12:] = 0
+        rows, where = unique_rows(ids)
+        ref_rows, ref_where = torch.unique(ids, dim=0, return_inverse=True)
+        assert torch.equal(rows, ref_rows) and torch.equal(where, ref_where)
+
+
 def test_candidates_include_the_intended_word(predictor):
     c = predictor.index.lookup("sesert")
     assert "desert" in c.words and len(c.words) <= 16
@@ -58,6 +96,18 @@ def test_text_keeps_case_punctuation_and_odd_tokens(predictor):
     assert out["text"] == "Desert, the THE world! 3.14 https://x.org 🙂 日本語"
     assert [c["original"] for c in out["changes"]] == ["Sesert", "TEH", "wrold"]
     assert all(c["alternatives"] for c in out["changes"])
+
+
+def test_text_keeps_tabs_and_line_breaks(predictor):
+    out = predictor.correct_text("teh\tsesert\n\nwrold  ok")
+    assert out["text"] == "the\tdesert\n\nworld  ok"
+    assert "".join(out["pieces"]) == out["text"]
+    assert [out["pieces"][c["index"]] for c in out["changes"]] == ["the", "desert", "world"]
+
+
+def test_everyday_words_are_kept(predictor):
+    assert [r["label"] for r in predictor.predict(["ok", "app", "lol", "emoji", "wifi"])] == \
+        ["ok", "app", "lol", "emoji", "wifi"]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "a" * 100_000])

@@ -89,7 +89,9 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
 def metric_line(card: dict) -> str:
     m = card.get("metrics", {})
     parts = []
-    if "test_accuracy" in m:
+    if headline := card.get("evaluation", {}).get("headline"):
+        parts.append(headline)     # the figure of the task's own evaluation command
+    elif "test_accuracy" in m:
         parts.append(f"test accuracy {m['test_accuracy']:.2%}")
     if "val_accuracy" in m:
         parts.append(f"validation {m['val_accuracy']:.2%}")
