@@ -59,10 +59,11 @@ def compare(weights=None, sample: int = 2000, seed: int = 0, baselines=("Norvig"
 
 
 def table(result: dict) -> str:
-    lines = [f"{'corrector':<46} {'top-1':>7} {'words/s':>9} {'n':>6}", "-" * 71]
+    lines = [f"{'corrector':<46} {'top-1':>7} {'words/s':>9} {'words/CPU-s':>12} {'n':>6}", "-" * 84]
     for name, r in result["rows"].items():
         wps = f"{r['words_per_s']:,.0f}" if "words_per_s" in r else "-"
-        lines.append(f"{name:<46} {r['accuracy']:>7.1%} {wps:>9} {r['n']:>6}")
+        cps = f"{r['words_per_cpu_s']:,.0f}" if "words_per_cpu_s" in r else "-"
+        lines.append(f"{name:<46} {r['accuracy']:>7.1%} {wps:>9} {cps:>12} {r['n']:>6}")
     lines.append(f"margin over the best classic corrector: {result['margin_points']:+.1f} points")
     return "\n".join(lines)
 
@@ -87,6 +88,7 @@ def main(argv=None) -> int:
     if args.record:
         ours = result["rows"][Ours.name]
         summary = {"pairs": result["pairs"], "accuracy": ours["accuracy"], "words_per_s": ours["words_per_s"],
+                   "words_per_cpu_s": ours["words_per_cpu_s"],
                    "best_classic": result["best_classic"], "margin_points": result["margin_points"]}
         headline = (f"{ours['accuracy']:.1%} top-1 on real misspellings (codespell), "
                     f"classic correctors {result['best_classic']:.1%}")
