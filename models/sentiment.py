@@ -56,7 +56,9 @@ def word_table() -> tuple[list[str], torch.Tensor]:
 
 def dataset(texts: Sequence[str], targets: Sequence[int], vocab: Vocabulary) -> TensorDataset:
     e = encode(texts, vocab)
-    return TensorDataset(*e.tensors(), torch.tensor(list(targets), dtype=torch.long))
+    data = TensorDataset(*e.tensors(), torch.tensor(list(targets), dtype=torch.long))
+    data.texts = list(texts)     # for showing mistakes
+    return data
 
 
 class WordDropout:
@@ -226,7 +228,9 @@ class SentimentTask(Task):
 def official_texts(root=None, seed: int = 0) -> dict:
     sst = {s: sd.load_sst2(s, root) for s in ("train", "dev", "test")}
     rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], seed=seed)
-    return {"train": sd.merge(sd.without(sst["train"], rt_test), rt_train), "dev": sst["dev"], "test": sst["test"],
+    # SST-2 itself repeats a few dev/test sentences in train: those are not trained on either
+    held_out = sd.Texts(sst["dev"].texts + sst["test"].texts + rt_test.texts, [], list(sd.LABELS))
+    return {"train": sd.without(sd.merge(sst["train"], rt_train), held_out), "dev": sst["dev"], "test": sst["test"],
             "rt_train": rt_train, "rt_test": rt_test, "rt_dropped": dropped}
 
 
