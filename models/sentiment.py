@@ -62,17 +62,19 @@ def dataset(texts: Sequence[str], targets: Sequence[int], vocab: Vocabulary) -> 
 
 
 class WordDropout:
-    """Training-time augmentation: a few tokens of each sentence lose their word
-    vector (become unknown), so the network learns to lean on the sub-word pieces
-    and the context, as it must for words it has never seen."""
+    """Training-time augmentation: some tokens lose their word vector (become
+    unknown), so the network learns to read words it has never seen from their
+    pieces and context; others lose their pieces, so that it cannot lean on the
+    pieces alone (they are learnt and memorise the training sentences)."""
 
-    def __init__(self, p: float = 0.1):
-        self.p = p
+    def __init__(self, p_word: float = 0.1, p_pieces: float = 0.25):
+        self.p_word, self.p_pieces = p_word, p_pieces
 
     def __call__(self, x):
         ids, pieces, lex, lengths = x
-        drop = (torch.rand(ids.shape, device=ids.device) < self.p) & (ids > 1)
-        return ids.masked_fill(drop, 1), pieces, lex, lengths
+        drop = (torch.rand(ids.shape, device=ids.device) < self.p_word) & (ids > 1)
+        blank = (torch.rand(ids.shape, device=ids.device) < self.p_pieces) & ~drop
+        return ids.masked_fill(drop, 1), pieces.masked_fill(blank.unsqueeze(-1), 0), lex, lengths
 
 
 class SentimentPredictor(Predictor):
@@ -128,10 +130,14 @@ class SentimentTask(Task):
     name = "sentiment"
     title = "Sentiment"
     predictor_class = SentimentPredictor
+    # the shipped model's network; SentiNet's own defaults are the small general case
+    arch_defaults = dict(cell="lstm", hidden=128, layers=1, bidirectional=True, pool="maxmean", dropout=0.5,
+                         piece_dim=32)
+    augment = dict(p_word=0.1, p_pieces=0.25)
 
     def build_model(self, labels: Sequence[str] = tuple(sd.LABELS), **arch) -> SentiNet:
         words, table = word_table()
-        arch = {**arch, "vocab_size": len(words), "num_classes": len(labels)}
+        arch = {**self.arch_defaults, **arch, "vocab_size": len(words), "num_classes": len(labels)}
         model = SentiNet(**arch)
         with torch.no_grad():
             model.embed.words.weight.copy_(table)
@@ -157,7 +163,7 @@ class SentimentTask(Task):
                            weight_decay=1e-4, clip_grad_norm=5.0, early_stopping=3)
 
     def batch_transform(self, augment: bool = True):
-        return WordDropout(0.1) if augment else None
+        return WordDropout(**self.augment) if augment else None
 
     def preprocessing(self) -> dict:
         return {"tokenizer": "data.sentiment_text.tokenize: NFKC, lowercase, URLs -> <url>, @user -> <user>, "
