@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from data.errors import DataError
@@ -135,15 +136,17 @@ def encode_tokens(token_lists: Sequence[Sequence[str]], vocab: Vocabulary, max_t
     lex = lexicon()
     lists = [list(t)[:max_tokens] or [UNK] for t in token_lists]   # an empty text reads as one unknown token
     width = max([1] + [len(t) for t in lists])
-    ids, pcs, val = [], [], []
-    blank = (0,) * PIECES
-    for toks in lists:
-        pad = width - len(toks)
-        ids.append([vocab.index.get(t, 1) for t in toks] + [0] * pad)
-        val.append([lex.get(t, 0.0) for t in toks] + [0.0] * pad)
-        pcs.append([_padded_pieces(t) for t in toks] + [blank] * pad)
-    return Encoded(torch.tensor(ids, dtype=torch.long), torch.tensor(pcs, dtype=torch.long),
-                   torch.tensor(val, dtype=torch.float32), torch.tensor([len(t) for t in lists], dtype=torch.long))
+    # each distinct token is looked up once; the grid indexes into those rows (0 = padding)
+    distinct: dict[str, int] = {}
+    grid = np.zeros((len(lists), width), dtype=np.int64)
+    for i, toks in enumerate(lists):
+        grid[i, :len(toks)] = [distinct.setdefault(t, len(distinct) + 1) for t in toks]
+    words = list(distinct)
+    ids = np.array([0] + [vocab.index.get(t, 1) for t in words], dtype=np.int64)
+    val = np.array([0.0] + [lex.get(t, 0.0) for t in words], dtype=np.float32)
+    pcs = np.array([(0,) * PIECES] + [_padded_pieces(t) for t in words], dtype=np.int64)
+    return Encoded(torch.from_numpy(ids[grid]), torch.from_numpy(pcs[grid]), torch.from_numpy(val[grid]),
+                   torch.tensor([len(t) for t in lists], dtype=torch.long))
 
 
 @lru_cache(maxsize=200_000)
