@@ -2,6 +2,7 @@
 RNN, LSTM and GRU trained side by side show backprop through time; retrain on your own CSV."""
 import html
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -36,6 +37,18 @@ def colour(c: float, scale: float) -> str:
     return f"rgba(46,160,67,{a:.2f})" if c >= 0 else f"rgba(214,39,40,{a:.2f})"
 
 
+def along_chart(tokens: list[str], probs: list[float], label: str) -> None:
+    """P(label) after each token, the tokens along the x axis in reading order."""
+    df = pd.DataFrame({"i": range(len(tokens)), "token": [f"{i + 1}·{t}" for i, t in enumerate(tokens)],
+                       "p": probs})
+    x = alt.X("token:N", sort=list(df["token"]), title=None, axis=alt.Axis(labelAngle=-50, labelLimit=90))
+    line = alt.Chart(df).mark_line(point=True).encode(
+        x=x, y=alt.Y("p:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=f"P({label})"),
+        tooltip=["token", alt.Tooltip("p:Q", format=".1%")])
+    middle = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="grey").encode(y="y:Q")
+    st.altair_chart(line + middle, width="stretch", height=260)
+
+
 def read_text(text: str) -> None:
     if not text.strip():
         st.info("Type or paste a review, a tweet or a paragraph, then press Ctrl+Enter.")
@@ -57,8 +70,8 @@ def read_text(text: str) -> None:
         charts.probability_chart(r["probs"], highlight=r["label"], height=220)
     with right:
         lab = "positive" if "positive" in r["along"] else r["label"]
-        charts.series_chart({f"P({lab})": r["along"][lab]}, "after token", f"P({lab})", log=False,
-                            title=f"What the network thinks after each word: P({lab}) on the text so far")
+        st.markdown(f"**What the network thinks after each word:** P({html.escape(lab)}) of the text so far")
+        along_chart(r["tokens"], r["along"][lab], lab)
     scale = max([abs(c) for c in r["contribution"]] + [1e-6])
     spans = "".join(f"<span title='{html.escape(t, quote=True)}: {c:+.3f}' style='background:{colour(c, scale)};"
                     f"padding:2px 3px;margin:1px;border-radius:3px'>{html.escape(t)}</span> "

@@ -159,7 +159,7 @@ class SentimentTask(Task):
 
     def default_config(self) -> TrainConfig:
         # the shipped model's recipe (models/weights/sentiment.json has its figures)
-        return TrainConfig(epochs=12, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle",
+        return TrainConfig(epochs=10, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle",
                            weight_decay=1e-4, clip_grad_norm=5.0, early_stopping=3)
 
     def batch_transform(self, augment: bool = True):
