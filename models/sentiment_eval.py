@@ -56,9 +56,9 @@ def throughput(predictor, texts, repeats: int = 3, batch: int = 512) -> float:
 
 
 def compare(weights=None, root=None, repeats: int = 3, peers=("tfidf_logreg", "tfidf_chars_logreg")) -> dict:
-    from models.sentiment import official_texts
+    from models.sentiment import TASK, official_texts
     pred = load_predictor("sentiment", weights)
-    parts = official_texts(root)
+    parts = official_texts(root, 0, TASK.lexicon_sentences)     # the peers train on what the model did
     rows: dict = {"model": {}}
     for name in ("test", "rt_test"):
         data = parts[name]
