@@ -25,6 +25,9 @@ NEGATIVE_TAILS = ["never again", "waste of money", "one star", "returned it", "s
 TEMPLATES = ["the {thing} is {word}", "{word} {thing}", "this {thing} is so {word}", "what a {word} {thing}",
              "the {thing} was {word} , {tail}", "i found the {thing} {word}", "{word} ! {tail}",
              "{tail} . the {thing} is {word}"]
+# the clause after "but" decides: the word's polarity wins over the other one
+CONTRAST = ["i expected the {thing} to be {other} , but it is {word}", "{other} at first , but now the {thing} is {word}",
+            "the {thing} looks {other} but it is {word}", "i thought i would find it {other} , but it was {word}"]
 NEGATED = ["the {thing} is not {word}", "not {word} at all", "the {thing} was n't {word}", "never {word}"]
 
 
@@ -46,10 +49,11 @@ def sentences(n: int = 3000, seed: int = 0, common=None) -> tuple[list[str], lis
     for i in range(n):
         positive = i % 2 == 0
         word = rng.choice(pos if positive else neg)
-        negate = rng.random() < 0.2
-        template = rng.choice(NEGATED if negate else TEMPLATES)
+        negate, contrast = rng.random() < 0.2, rng.random() < 0.15
+        template = rng.choice(NEGATED if negate else CONTRAST if contrast else TEMPLATES)
         tail = rng.choice(POSITIVE_TAILS if positive else NEGATIVE_TAILS)
-        text = rng.choice(OPENERS) + template.format(thing=rng.choice(THINGS), word=word, tail=tail)
+        other = rng.choice(neg if positive else pos)
+        text = rng.choice(OPENERS) + template.format(thing=rng.choice(THINGS), word=word, tail=tail, other=other)
         if not negate and rng.random() < 0.25:
             text += " " + rng.choice(pos_emoji if positive else neg_emoji) * rng.randint(1, 3)
         texts.append(text)
