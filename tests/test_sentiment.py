@@ -180,15 +180,32 @@ def test_predictor_api(predictor):
     assert all(0.5 < r["score"] <= 1 for r in out) and predictor.labels == ["negative", "positive"]
 
 
-@pytest.mark.parametrize("text, label", [
-    ("The food was delicious and the staff were friendly.", "positive"),
-    ("Terrible customer service, my order arrived broken.", "negative"),
-    ("I love this phone, the battery lasts forever! 😍", "positive"),
-    ("worst purchase ever. total waste of money", "negative"),
-    ("not bad at all, actually quite good", "positive"),
-], ids=["restaurant", "shop", "tweet", "product", "negation"])
-def test_beyond_movie_reviews(predictor, text, label):
-    assert predictor.predict([text])[0]["label"] == label
+# written for this test, never trained on: what people paste beyond movie reviews
+OUT_OF_DOMAIN = [
+    ("The food was delicious and the staff were friendly.", 1), ("Terrible customer service, my order arrived broken.", 0),
+    ("I love this phone, the battery lasts forever! 😍", 1), ("worst purchase ever. total waste of money", 0),
+    ("not bad at all, actually quite good", 1), ("The pasta was cold and the waiter was rude. Never again.", 0),
+    ("Battery lasts all day and the screen is gorgeous — best phone I've owned!", 1),
+    ("I expected to hate it, but honestly it's not bad at all.", 1),
+    ("The waiter was rude and the soup was cold. What a disappointing evening.", 0),
+    ("An absolute delight from start to finish, I loved every minute!", 1), ("great service", 1), ("🙂🙂🙂", 1),
+    ("😡😡", 0), ("Shipping took 3 weeks and the box was damaged", 0), ("Five stars, would buy again", 1),
+    ("The hotel room was spotless and the view was amazing", 1),
+    ("My package never arrived and nobody answers the phone", 0), ("Best burger in town, friendly staff", 1),
+    ("The app keeps crashing after the update", 0), ("Totally worth the money", 1),
+    ("Cheap plastic, broke on day two", 0), ("Can't recommend this place enough!", 1),
+    ("so disappointed with this purchase", 0), ("Loving the new update, super smooth", 1),
+    ("The staff ignored us for 30 minutes", 0), ("@united lost my bag again, thanks for nothing", 0),
+    ("Fast delivery and great quality https://shop.example.com", 1), ("The room smelled and the bed was dirty", 0),
+    ("Our guide was knowledgeable and fun", 1), ("Overpriced and bland. Skip it.", 0),
+]
+
+
+def test_beyond_movie_reviews(predictor):
+    out = predictor.predict([t for t, _ in OUT_OF_DOMAIN])
+    right = [r["label"] == ("positive" if y else "negative") for (_, y), r in zip(OUT_OF_DOMAIN, out)]
+    misses = [t for (t, _), ok in zip(OUT_OF_DOMAIN, right) if not ok]
+    assert sum(right) / len(right) >= 0.75, misses
 
 
 @pytest.mark.parametrize("text", ["", "   ", "a" * 100_000])
