@@ -136,7 +136,7 @@ class SentimentTask(Task):
     arch_defaults = dict(cell="lstm", hidden=128, layers=1, bidirectional=True, pool="maxmean", dropout=0.5,
                          piece_dim=16, freeze_words=False)
     augment = dict(p_word=0.1, p_pieces=0.4)
-    lexicon_sentences = 3000     # data.sentiment_lexicon: products, restaurants, shops; training only
+    lexicon_sentences = 6000     # data.sentiment_lexicon: products, restaurants, shops; training only
 
     def build_model(self, labels: Sequence[str] = tuple(sd.LABELS), **arch) -> SentiNet:
         words, table = word_table()
