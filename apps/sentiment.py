@@ -154,10 +154,10 @@ def compare_cells() -> None:
                           x_title="batch")
     charts.runs_chart({label(r): r.history for r in runs}, y="grad_norm", log=True, x_title="batch",
                       title="Gradient norm of each update (before clipping), log scale")
-    st.caption("A plain RNN's gradient shrinks by orders of magnitude on its way back to the first words: it "
-               "learns mostly from the end of the sentence. The LSTM's cell state and the GRU's update gate "
-               "carry it back almost undiminished. Clipping caps the size of each update (spikes), not the "
-               "vanishing.")
+    st.caption("A plain RNN's gradient shrinks by orders of magnitude on its way back to the first words "
+               "(the column first ÷ last): it learns mostly from the end of the sentence. The LSTM's cell state "
+               "and the GRU's update gate carry far more of it back. Clipping caps the size of each update "
+               "(the spikes in the last chart), not the vanishing.")
 
 
 def render_mistakes(mistakes: list[dict], data) -> None:

@@ -187,7 +187,8 @@ class SentimentTask(Task):
         vocab = self.vocab()
         train = parts["train"]
         provenance = {"dataset": "SST-2 train + rt-polarity (deduplicated against SST-2 dev/test)",
-                      "train": len(train), "val": len(parts["dev"]), "test": len(parts["test"]),
+                      "train": len(train), "train_sentences": len(train) - self.lexicon_sentences,
+                      "val": len(parts["dev"]), "test": len(parts["test"]),
                       "rt_test": len(parts["rt_test"]), "rt_dropped_as_in_sst2_dev_test": parts["rt_dropped"],
                       "split": f"rt-polarity test = seeded ({seed}) 10% of its lines that hold no SST-2 dev/test sentence; "
                                "their sentences are taken out of SST-2 train too",
