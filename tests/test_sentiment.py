@@ -260,5 +260,6 @@ def test_shipped_model_beats_the_tfidf_peer_on_sst2_test():
     r = compare(repeats=1, peers=("tfidf_logreg",))
     ours, peer = r["rows"]["model"], r["rows"]["tfidf_logreg"]
     assert ours["test"] >= peer["test"] + 0.01, r
+    assert ours["test"] >= 0.845, r          # the shipped model measured 85.0%
     assert ours["rt_test"] >= 0.75, r
     assert r["sst2_test"] == 1821
