@@ -15,6 +15,10 @@ APPS = [
     ("typos.py", "Typos", ":material/spellcheck:", "typos",
      "TypoNet picks the word you meant among a typo's candidates: corrects words and whole paragraphs, "
      "learns a typo you teach it in seconds, and retrains on your own vocabulary."),
+    ("sentiment.py", "Sentiment", ":material/sentiment_satisfied:", "sentiment",
+     "A recurrent network reads a review or a tweet word by word and says how positive it is; watch it change "
+     "its mind as it reads, score a CSV, train RNN, LSTM and GRU side by side to see backprop through time, "
+     "and retrain on your own labelled texts."),
     ("lab.py", "Backprop Lab", ":material/science:", None,
      "One training step of a tiny network by hand, every number shown and checked against autograd; "
      "experiments on learning rate, initialisation, vanishing and exploding gradients, batch size, input "

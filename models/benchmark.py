@@ -1,6 +1,7 @@
 """Speed figures for a task, printed as JSON. Speed is measured here, not in timed tests.
 
     python -m models.benchmark digits [--threads 2] [--repeats 3]
+    python -m models.benchmark sentiment      # sentences/s in batches, latency, distance to 85%
 
 Prints training throughput (images/s, augmentation included), the time to reach
 98.5% on the official test set from scratch, and single-image prediction latency
@@ -109,10 +110,41 @@ def digits(args) -> dict:
     return out
 
 
+def sentiment(args) -> dict:
+    """Sentences/s in batches (the SST-2 test set, tokenizing included), one-text latency,
+    training sentences/s, and how far the model's SST-2 test accuracy is from 85%."""
+    from models.sentiment import TASK, official_texts
+    from models.sentiment_eval import TARGET, throughput
+    pred = load_predictor("sentiment", args.weights)
+    texts = official_texts(args.data)["test"].texts
+    out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
+    pred.predict(texts[:512])
+    out["sentences_per_s"] = round(throughput(pred, texts, args.repeats))
+    lat = []
+    for i in range(args.latency_n):
+        t0 = time.perf_counter()
+        pred.predict([texts[i % len(texts)]])
+        lat.append((time.perf_counter() - t0) * 1000)
+    out["latency_ms_p50"] = round(float(np.percentile(lat, 50)), 3)
+    out["latency_ms_p95"] = round(float(np.percentile(lat, 95)), 3)
+    splits = TASK.load_splits(args.data)
+    rates = []
+    for r in range(args.repeats):
+        cfg = TrainConfig.from_dict({**TASK.default_config().to_dict(), "max_batches": 40, "seed": r,
+                                     "early_stopping": 0})
+        run = train_model(TASK, splits, cfg, test_eval=False)
+        rates.append(40 * cfg.batch_size / run.result.seconds)
+    out["train_sentences_per_s"] = round(statistics.median(rates))
+    acc = pred.card.get("metrics", {}).get("test_accuracy")
+    out["sst2_test_accuracy"] = acc
+    out["points_to_85"] = None if acc is None else round(100 * (TARGET - acc), 2)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.benchmark", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("task", choices=["digits"])
+    p.add_argument("task", choices=["digits", "sentiment"])
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
     p.add_argument("--weights", help="checkpoint for the latency figures (default: shipped)")
     p.add_argument("--threads", type=int, default=2)
@@ -121,7 +153,7 @@ def main(argv=None) -> int:
     p.add_argument("--latency-n", type=int, default=300)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(json.dumps(digits(args), indent=2))
+    print(json.dumps((sentiment if args.task == "sentiment" else digits)(args), indent=2))
     return 0
 
 

@@ -39,8 +39,8 @@ def main(argv=None) -> int:
                                     f"it knows {', '.join(pred.labels)}")
                 # re-index the folders' labels to the model's output order
                 mapping = [pred.labels.index(c) for c in labels]
-                x, y = data.tensors
-                data = type(data)(x, y.new_tensor(mapping)[y])
+                *x, y = data.tensors
+                data = type(data)(*x, y.new_tensor(mapping)[y])
         else:
             splits = task.load_splits(args.data)
             data = splits.test if args.split == "test" else splits.val

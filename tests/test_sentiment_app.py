@@ -1,0 +1,115 @@
+"""The Sentiment page under streamlit's AppTest: every tab on the shipped model,
+and bad input (empty, 100,000 characters, emoji only, another script, CSVs without
+a text column or with one label) gets a message, never a traceback."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+TIMEOUT = 180
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return AppTest.from_file(str(ROOT / "apps" / "sentiment.py"), default_timeout=TIMEOUT).run()
+
+
+def no_exception(at: AppTest):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def upload(at: AppTest, key: str, name: str, data: bytes | str) -> AppTest:
+    data = data if isinstance(data, bytes) else data.encode()
+    return at.file_uploader(key=key).set_value((name, data, "text/csv")).run()
+
+
+def test_the_page_runs_on_the_shipped_model(at):
+    no_exception(at)
+    assert [t.label for t in at.tabs] == ["Read a text", "Score a CSV", "RNN vs LSTM vs GRU", "Train on your data"]
+    assert at.sidebar.radio[0].value == "Shipped model"
+    assert any("Type or paste" in i.value for i in at.info) and not at.error
+
+
+def test_a_review_gets_a_verdict_a_curve_and_word_colours(at):
+    at.text_area(key="sent_text").input("The food was cold and the waiter was rude.").run()
+    no_exception(at)
+    md = markdown(at)
+    assert "<span id='verdict'>negative</span>" in md
+    assert "id='contributions'" in md and "rude" in md
+
+
+def test_an_example_fills_the_box(at):
+    at.selectbox(key="sent_example").select_index(2).run()
+    no_exception(at)
+    assert at.text_area(key="sent_text").value.startswith("Battery lasts")
+    assert "<span id='verdict'>positive</span>" in markdown(at)
+
+
+@pytest.mark.parametrize("text, kind, message", [
+    ("", "info", "Type or paste"),
+    ("   ", "info", "Type or paste"),
+    ("a" * 100_000, "error", "paste at most 20,000"),
+    ("🙂🙂🙂", "warning", "None of these tokens"),
+    ("这部电影很好看", "warning", "None of these tokens"),
+    ("great " * 300, "warning", "first 128 tokens"),
+], ids=["empty", "blank", "100k characters", "emoji only", "another script", "long"])
+def test_bad_or_odd_text_gets_a_message(at, text, kind, message):
+    at.text_area(key="sent_text").input(text).run()
+    no_exception(at)
+    assert any(message in e.value for e in getattr(at, kind)), [e.value for e in getattr(at, kind)]
+
+
+def test_score_a_csv_and_bad_csvs(at):
+    at = upload(at, "sent_score_file", "reviews.csv", "id,text\n1,I loved it\n2,Awful and boring\n3,\n")
+    no_exception(at)
+    assert any("Scored 2 texts" in s.value for s in at.success)
+    df = at.dataframe[0].value
+    assert list(df["sentiment"][:2]) == ["positive", "negative"]
+    at = upload(at, "sent_score_file", "bad.csv", "id,words\n1,hi\n")
+    no_exception(at)
+    assert any("No text column" in e.value for e in at.error)
+
+
+def test_train_on_a_csv_with_one_label_is_refused(at):
+    at = upload(at, "sent_train_file", "one.csv", "text,label\ngood,pos\nnice,pos\n")
+    no_exception(at)
+    assert any("at least two different labels" in e.value for e in at.error)
+    at = upload(at, "sent_train_file", "none.csv", "words,label\ngood,pos\nbad,neg\n")
+    assert any("No text column" in e.value for e in at.error)
+
+
+def test_fine_tune_on_a_csv_then_use_it(at):
+    rows = ["text,label"] + [f"{w} service,{lab}" for w, lab in [("great", "yay"), ("kind", "yay"),
+                                                                 ("slow", "nay"), ("rude", "nay")] * 5]
+    at = upload(at, "sent_train_file", "mine.csv", "\n".join(rows))
+    no_exception(at)
+    assert any("Read 20 texts in 2 classes" in s.value for s in at.success)
+    at.number_input(key="sent_custom__epochs").set_value(1)
+    at.button(key="sent_custom__start").click().run()
+    job = at.session_state["sent_custom__job"]
+    job.wait(120)
+    at.run()
+    at.run()
+    no_exception(at)
+    assert at.sidebar.radio[0].value.startswith("Your model 1")
+    at.button(key="sent_custom__evaluate").click().run()
+    no_exception(at)
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    at.text_area(key="sent_text").input("great service").run()
+    assert "<span id='verdict'>yay</span>" in markdown(at) or "<span id='verdict'>nay</span>" in markdown(at)
+
+
+def test_rnn_lstm_gru_comparison(at):
+    at.select_slider(key="sent_bptt_n").set_value(500)
+    at.number_input(key="sent_bptt_epochs").set_value(1)
+    at.radio(key="sent_bptt_clip").set_value("on (1.0)")
+    at.button(key="sent_bptt_start").click().run()
+    no_exception(at)
+    runs = at.session_state["sent_bptt_runs"]
+    assert [r.cell for r in runs] == ["rnn", "lstm", "gru"]
+    table = at.dataframe[0].value
+    assert list(table["network"]) == ["RNN, clip 1", "LSTM, clip 1", "GRU, clip 1"]
