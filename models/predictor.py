@@ -17,7 +17,7 @@ import torch.nn as nn
 from models.checkpoint import load_checkpoint
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-TASK_MODULES = {"digits": "models.digits", "typos": "models.typos"}
+TASK_MODULES = {"digits": "models.digits", "typos": "models.typos", "speech": "models.speech"}
 
 
 def shipped_path(task: str) -> Path:
