@@ -28,9 +28,9 @@ def noise_bank(per_kind: int = 16, seed: int = 0) -> torch.Tensor:
 
 
 class SpeechAugment:
-    def __init__(self, shift: int = 8, speed: float = 0.12, pitch: float = 1.5, noise_p: float = 0.8,
-                 snr_db: tuple[float, float] = (0.0, 30.0), mix_p: float = 0.3, freq_masks: int = 2,
-                 freq_width: int = 6, time_masks: int = 2, time_width: int = 6):
+    def __init__(self, shift: int = 8, speed: float = 0.12, pitch: float = 1.5, noise_p: float = 0.6,
+                 snr_db: tuple[float, float] = (10.0, 40.0), mix_p: float = 0.2, freq_masks: int = 1,
+                 freq_width: int = 5, time_masks: int = 1, time_width: int = 4):
         self.shift, self.speed, self.pitch = shift, speed, pitch
         self.noise_p, self.snr_db, self.mix_p = noise_p, snr_db, mix_p
         self.freq_masks, self.freq_width = freq_masks, freq_width
@@ -71,7 +71,9 @@ class SpeechAugment:
 
     def mask(self, x: torch.Tensor) -> torch.Tensor:
         n, _, m, t = x.shape
-        x = x.clone()
+        # masked cells take the clip's mean level, as in SpecAugment: a band at the -80 dB floor
+        # never occurs in real audio and would itself become a feature
+        fill = x.mean(dim=(2, 3), keepdim=True)
         for size, width, count in ((m, self.freq_width, self.freq_masks), (t, self.time_width, self.time_masks)):
             for _ in range(count):
                 w = torch.randint(0, width + 1, (n,))
@@ -79,5 +81,5 @@ class SpeechAugment:
                 pos = torch.arange(size)
                 hit = ((pos[None] >= start[:, None]) & (pos[None] < (start + w)[:, None])).to(x.device)
                 shape = (n, 1, size, 1) if size == m else (n, 1, 1, size)
-                x = x.masked_fill(hit.view(shape), -TOP_DB)
+                x = torch.where(hit.view(shape), fill, x)
         return x

@@ -183,10 +183,10 @@ class SpeechTask(Task):
                       "split": f"validation = {val_fraction:.0%} of the training pool, seed {seed}"}
         return Splits(dataset(train), dataset(val) if n_val else None, dataset(test), LABELS, provenance)
 
-    def load_test(self, root=None) -> tuple[TensorDataset, list[str]]:
-        """FSDD's official test split alone (no synthesis needed), labelled in the shipped label order."""
+    def load_test(self, root=None, labels: Sequence[str] = LABELS) -> TensorDataset:
+        """FSDD's official test split alone (no synthesis needed), targets in the order of `labels`."""
         fsdd = load_fsdd(root)
-        return dataset(fsdd.subset([t in FSDD_TEST_TAKES for t in fsdd.takes])), LABELS
+        return dataset(fsdd.subset([t in FSDD_TEST_TAKES for t in fsdd.takes]), labels)
 
     def read_input(self, path: Path):
         return read_audio(Path(path))
