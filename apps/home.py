@@ -15,6 +15,10 @@ APPS = [
     ("typos.py", "Typos", ":material/spellcheck:", "typos",
      "TypoNet picks the word you meant among a typo's candidates: corrects words and whole paragraphs, "
      "learns a typo you teach it in seconds, and retrains on your own vocabulary."),
+    ("speech.py", "Speech commands", ":material/mic:", "speech",
+     "KeywordNet names the keyword you say into the microphone (zero … nine, yes, no, up, down, left, right, "
+     "on, off, stop, go), shows the log-mel spectrogram it hears, finds keywords in longer recordings, and "
+     "learns words you teach it from a few recordings."),
     ("lab.py", "Backprop Lab", ":material/science:", None,
      "One training step of a tiny network by hand, every number shown and checked against autograd; "
      "experiments on learning rate, initialisation, vanishing and exploding gradients, batch size, input "

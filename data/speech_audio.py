@@ -67,6 +67,34 @@ def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MA
     return to_mono(x), sr
 
 
+def audio_info(source: bytes | str | os.PathLike) -> dict:
+    """Sample rate, channels and duration of a file, without decoding it."""
+    import soundfile as sf
+    try:
+        info = sf.info(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
+    except Exception as e:
+        raise DataError(f"not a readable audio file (WAV, FLAC or OGG): {e}") from e
+    return {"sample_rate": info.samplerate, "channels": info.channels,
+            "seconds": info.frames / info.samplerate if info.samplerate else 0.0}
+
+
+def decode_recording(data: bytes) -> tuple[np.ndarray, int, list[str]]:
+    """An uploaded or recorded file -> (mono samples, rate, notes on what was changed to read it).
+    Not audio, empty or damaged: a DataError whose message can be shown as it is."""
+    if not data:
+        raise DataError("The file is empty (0 bytes).")
+    info = audio_info(data)
+    wave, sr = read_audio(data)
+    notes = []
+    if info["channels"] > 1:
+        notes.append(f"{info['channels']} channels: averaged to mono")
+    if sr != SAMPLE_RATE:
+        notes.append(f"recorded at {sr:,} Hz: resampled to 16 kHz")
+    if info["seconds"] > MAX_SECONDS:
+        notes.append(f"{info['seconds'] / 60:.1f} minutes long: only the first {MAX_SECONDS:.0f} s are used")
+    return wave, sr, notes
+
+
 def to_mono(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 2:

@@ -82,7 +82,8 @@ def fsdd_recordings(root=None) -> Path:
             f"The Free Spoken Digit Dataset is not under {base}: put its recordings/ folder there "
             "(https://github.com/Jakobovski/free-spoken-digit-dataset) or the packed fsdd.ogg + fsdd.csv, "
             "or point --data / BACKPROP_DATA at the folder that holds fsdd/.")
-    dest = cache_dir("fsdd")
+    # one cache folder per pack, so that two data roots never share (or overwrite) an unpacked copy
+    dest = cache_dir("fsdd", hashlib.sha1(str(index.resolve()).encode()).hexdigest()[:12])
     done = dest / ".unpacked"
     if not done.exists():
         unpack(base, dest)
