@@ -167,9 +167,10 @@ with train_tab:
     st.markdown("Train KeywordNet from scratch, or fine-tune the model in use, on FSDD and the synthetic voices, "
                 "on a zip of your own folders (one per word), or on the words you taught it. The curves update "
                 "as it learns; your model is used here at once and never replaces the shipped one.")
+    # the official data (FSDD and 1,900 synthetic clips, synthesised on first use) loads only when chosen
     data, note = choose_data(TASK, "speech", collected=examples, official_name="FSDD + synthetic voices",
                              upload_help="One folder per word of WAV, FLAC or OGG recordings, e.g. yes/ no/ hello/; "
-                             "any sample rate, mono or stereo.")
+                             "any sample rate, mono or stereo.", default="collected")
     quick = TrainConfig.from_dict({**TASK.default_config().to_dict(), "epochs": 10})
     training_panel(TASK, "speech", data, data_note=note, render_mistakes=render_mistakes, defaults=quick)
     st.caption(f"`{UNKNOWN}` is any other speech, `{SILENCE}` no speech at all.")

@@ -75,9 +75,10 @@ class SpeechPredictor(Predictor):
                 "probs": dict(zip(self.labels, probs.tolist()))}
 
     def scan_windows(self, wave, sr: int, hop: float = 0.25) -> list[dict]:
-        """Every 1-s window of a recording, `hop` seconds apart: its start, end, label and score.
-        A window is silence when it is quiet in absolute terms (-50 dBFS) or 35 dB below the
-        recording's loudest moment, so a word's tail is not taken for a word."""
+        """Every 1-s window of a recording, `hop` seconds apart: its start, end, label, score, and
+        `time`, the centre of its sound energy (where the word it heard is). A window is silence
+        when it is quiet in absolute terms (-50 dBFS) or 35 dB below the recording's loudest
+        moment, so that a word's faint tail is not taken for a word."""
         x = resample(to_mono(np.asarray(wave, dtype=np.float32)), sr)
         if len(x) == 0:
             raise DataError("the recording is empty (0 samples)")
@@ -90,29 +91,32 @@ class SpeechPredictor(Predictor):
         windows = torch.stack([x[s:s + CLIP_SAMPLES] for s in starts])
         loudest = float(frame_dbfs(x).max())
         probs = self.probabilities([(w.numpy(), SAMPLE_RATE) for w in windows])
+        energy = windows.pow(2)
+        centre = (energy * torch.arange(CLIP_SAMPLES)).sum(1) / energy.sum(1).clamp(min=1e-12)
         out = []
-        for s, w, p in zip(starts, windows, probs):
-            level = float(frame_dbfs(w).max())
-            silent = level < max(SILENCE_DBFS, loudest - 35)
+        for s, w, p, c in zip(starts, windows, probs, centre.tolist()):
+            silent = float(frame_dbfs(w).max()) < max(SILENCE_DBFS, loudest - 35)
             i = int(p.argmax())
             out.append({"start": s / SAMPLE_RATE, "end": (s + CLIP_SAMPLES) / SAMPLE_RATE,
+                        "time": (s + c) / SAMPLE_RATE,
                         "label": SILENCE if silent and SILENCE in self.labels else self.labels[i],
                         "score": 1.0 if silent else float(p[i]), "silent": silent})
         return out
 
-    def scan(self, wave, sr: int, hop: float = 0.25, threshold: float = 0.6) -> list[dict]:
+    def scan(self, wave, sr: int, hop: float = 0.25, threshold: float = 0.6, apart: float = 0.4) -> list[dict]:
         """Keywords found in a recording, with times: windows that name a keyword with at least
-        `threshold` confidence, the best first, each suppressing the windows that overlap it by
-        more than half (non-maximum suppression), then listed in time order."""
+        `threshold` confidence, the surest first, each suppressing the windows whose sound is centred
+        within `apart` seconds of its own (the same word heard again, or a guess at part of it);
+        listed in time order."""
         windows = self.scan_windows(wave, sr, hop)
         found = sorted((w for w in windows if w["label"] not in (UNKNOWN, SILENCE) and w["score"] >= threshold),
                        key=lambda w: -w["score"])
         kept: list[dict] = []
         for w in found:
-            if all(abs(w["start"] - k["start"]) >= 0.5 for k in kept):
+            if all(abs(w["time"] - k["time"]) >= apart for k in kept):
                 kept.append(w)
-        return [{"label": k["label"], "score": k["score"], "start": k["start"], "end": k["end"],
-                 "time": (k["start"] + k["end"]) / 2} for k in sorted(kept, key=lambda k: k["start"])]
+        return [{k: w[k] for k in ("label", "score", "time", "start", "end")}
+                for w in sorted(kept, key=lambda w: w["time"])]
 
 
 def synthetic_folder() -> Path:
