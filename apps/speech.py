@@ -23,7 +23,7 @@ st.caption("KeywordNet, a convolutional network trained by backpropagation on lo
            "keyword you say: zero … nine, yes, no, up, down, left, right, on, off, stop, go.")
 name, predictor, card = model_picker("speech")
 st.sidebar.caption(metric_line(card))
-st.sidebar.caption("Knows: " + ", ".join(predictor.labels))
+st.sidebar.caption("Knows: " + ", ".join(label.replace("_", "\\_") for label in predictor.labels))
 
 
 def decode(data: bytes, what: str):
