@@ -1,6 +1,5 @@
 """Speech commands: KeywordNet names the keyword you say into the microphone, and learns your own words."""
 import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st

@@ -22,11 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from data.errors import DataError
-from data.speech_audio import SAMPLE_RATE, fit_clip, frame_dbfs, read_audio, resample, write_wav
+from data.speech_audio import fit_clip, frame_dbfs, read_audio, resample, write_wav
 
 KEYWORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
             "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]

@@ -19,13 +19,13 @@ import torch
 from torch.utils.data import TensorDataset
 
 from data.class_folders import LoadedClasses, check_examples, unzip
-from data.errors import DataError
+from data.errors import DataError, DatasetMissing
 from data.root import cache_dir
 from data.speech_audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
                                logmel, preprocessing_card, read_audio, resample, to_mono)
 from data.speech_augment import SpeechAugment
 from data.speech_sets import (SILENCE, UNKNOWN, Clips, load_audio_folders, load_fsdd, load_word_folders,
-                              silence_clips)
+                              silence_clips, speech_commands_folder)
 from data.speech_synth import KEYWORDS, UNKNOWN_WORDS, synthesise
 from models.digits import splits_from_examples
 from models.predictor import Predictor
@@ -163,8 +163,14 @@ class SpeechTask(Task):
         return preprocessing_card()
 
     def training_clips(self, root=None, log=None) -> tuple[Clips, Clips]:
-        """(FSDD, synthetic voices + generated silence)."""
-        return load_fsdd(root), synthetic_clips(log) + silence_clips(N_SILENCE)
+        """(FSDD, synthetic voices + generated silence, + Speech Commands where the data root has it:
+        its core words as themselves, every other word as `_unknown_`)."""
+        other = synthetic_clips(log) + silence_clips(N_SILENCE)
+        try:
+            other = other + load_word_folders(speech_commands_folder(root), source="Speech Commands v0.02")
+        except DatasetMissing:
+            pass
+        return load_fsdd(root), other
 
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         """Train on FSDD takes 5-49 and every synthetic clip, validate on a random share of
@@ -179,7 +185,7 @@ class SpeechTask(Task):
         val_mask[order[:n_val]] = True
         train, val = pool.subset((~val_mask).tolist()), pool.subset(val_mask.tolist())
         test = fsdd.subset(is_test)
-        provenance = {"dataset": "FSDD (takes 5-49) + synthetic voices + generated silence",
+        provenance = {"dataset": "FSDD (takes 5-49) + " + other.source,
                       "source": "data root fsdd/ (Free Spoken Digit Dataset v1.0.10, 6 speakers); "
                                 "python -m data.speech_synth (espeak-ng, flite, festival)",
                       "train": len(train), "val": len(val), "test": len(test),

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -17,11 +16,6 @@ from data.errors import DataError, DatasetMissing
 from data.speech_audio import (CLIP_SAMPLES, clip_16k, decode_recording, fit_clip, logmel, read_audio, resample,
                                wav_bytes)
 from data.speech_sets import load_fsdd, load_word_folders, background_noise, silence_clips
-
-from conftest import SHARED
-
-needs_fsdd = pytest.mark.skipif(not (Path(os.environ["BACKPROP_DATA"]) / "fsdd").is_dir(),
-                                reason="FSDD not under BACKPROP_DATA")
 
 
 def tone(seconds: float, sr: int, freq: float = 440.0, level: float = 0.5) -> np.ndarray:
