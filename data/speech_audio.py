@@ -10,6 +10,7 @@ would learn to tell voices apart by it instead of words.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
@@ -113,7 +114,14 @@ def resample(x: np.ndarray | torch.Tensor, sr: int, target: int = SAMPLE_RATE) -
         raise DataError(f"impossible sample rate {sr}")
     if sr == target:
         return x
-    return torchaudio.functional.resample(x, int(sr), target)
+    with torch.no_grad():
+        return _resampler(int(sr), target)(x)
+
+
+@functools.lru_cache(maxsize=16)
+def _resampler(sr: int, target: int) -> torchaudio.transforms.Resample:
+    # the windowed-sinc kernel is built once per pair of rates: building it took longer than resampling
+    return torchaudio.transforms.Resample(sr, target)
 
 
 def frame_dbfs(x: torch.Tensor, frame: int = 480) -> torch.Tensor:
