@@ -229,3 +229,18 @@ def test_train_cli_on_your_folders_then_predict(tmp_path, capsys):
     assert card["preprocessing"]["sample_rate"] == 16000 and card["preprocessing"]["n_mels"] == 40
     assert main(["speech", "--custom", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_leave_one_speaker_out_trains_one_model_per_fold(fsdd_test, monkeypatch):
+    """The evaluation's speaker-independent figure, on a small share of the data and two steps a fold."""
+    from models import speech_loso
+    from models.speech import LABELS, TASK
+    from models.trainer import TrainConfig
+    small = fsdd_test.subset([s in ("george", "theo") for s in fsdd_test.speakers])
+    monkeypatch.setattr(TASK, "training_clips", lambda root=None, log=None: (small, silence_clips(8)))
+    log = []
+    result = speech_loso.leave_one_speaker_out(folds=2, cfg=TrainConfig(epochs=1, max_batches=2), log=log.append)
+    assert list(result["folds"]) == ["george", "theo"] and 0 <= result["average"] <= 1
+    assert sum(map(sum, result["confusion"])) == len(small) and "george left out" in log[0]
+    table = speech_loso.confusion_table(result["confusion"], LABELS)
+    assert table.splitlines()[0].startswith("true \\ pred")

@@ -110,7 +110,8 @@ def test_teach_two_words_and_train_on_them(words):
                         ("cold", [words["six"], words["eight"], words["zero"]])):
         at.text_input(key="speech_word").set_value(word).run()
         files = [(f"{word}{i}.wav", wav_bytes(c), "audio/wav") for i, c in enumerate(clips)]
-        at.file_uploader(key=f"speech_teach_files_{at.session_state['speech_teach_round'] if 'speech_teach_round' in at.session_state else 0}").set_value(files).run()
+        rnd = at.session_state["speech_teach_round"] if "speech_teach_round" in at.session_state else 0
+        at.file_uploader(key=f"speech_teach_files_{rnd}").set_value(files).run()
         next(b for b in at.button if b.label == "Add these files").click().run()
         no_exception(at)
     assert len(at.session_state["speech_examples"]) == 6
@@ -128,3 +129,15 @@ def test_teach_two_words_and_train_on_them(words):
     assert at.session_state["speech__models"][active].predictor.labels == ["_silence_", "cold", "hot"]
     at.sidebar.radio[0].set_value("Shipped model").run()        # the shipped model is still there
     no_exception(at)
+
+
+def test_bootstrap_a_word_with_synthetic_voices():
+    from data.speech_synth import engines_available
+    if not engines_available():
+        pytest.skip("no speech synthesiser installed")
+    at = app()
+    at.text_input(key="speech_word").set_value("banana").run()
+    at.slider(key="speech_n_voices").set_value(4).run()
+    next(b for b in at.button if b.label.startswith("Bootstrap with 4")).click().run()
+    no_exception(at)
+    assert [label for _, label in at.session_state["speech_examples"]] == ["banana"] * 4
