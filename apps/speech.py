@@ -73,6 +73,12 @@ def show_scan(wave, sr) -> None:
         st.caption("Speech, but no keyword said clearly enough (each window was _unknown_ or under 60% sure).")
     with st.expander("Every 1-s window, 0.25 s apart"):
         audio_charts.windows_chart(windows)
+    for f in found[:6]:
+        with st.expander(f"What the network saw of “{f['label']}” at {f['time']:.2f} s"):
+            window = x[int(f["start"] * SAMPLE_RATE): int(f["start"] * SAMPLE_RATE) + SAMPLE_RATE]
+            seen = predictor.explain((window, SAMPLE_RATE))
+            audio_charts.logmel_chart(seen["logmel"])
+            charts.probability_chart(seen["probs"], highlight=seen["label"], height=200)
 
 
 def show(wave, sr) -> None:
