@@ -15,13 +15,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from data.class_folders import LoadedClasses, load
 from data.errors import DataError, DatasetMissing
 from data.root import cache_dir, data_root
-from data.speech_audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, clip_16k, noise, read_audio
+from data.speech_audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, clip_16k, noise, read_audio, resample
 
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 UNKNOWN, SILENCE = "_unknown_", "_silence_"
@@ -179,7 +178,6 @@ def background_noise(folder: Path) -> torch.Tensor | None:
     pieces = []
     for f in sorted(noise_dir.glob("*.wav")):
         x, sr = read_audio(f, max_seconds=None)
-        from data.speech_audio import resample
         x = resample(x, sr)
         pieces += list(x[: len(x) // CLIP_SAMPLES * CLIP_SAMPLES].reshape(-1, CLIP_SAMPLES))
     return torch.stack(pieces) if pieces else None
@@ -207,7 +205,3 @@ def silence_clips(n: int, seed: int = 0) -> Clips:
 def load_audio_folders(root: str | Path) -> LoadedClasses:
     """A user's class folders of WAV/FLAC/OGG files, each read as a 1-s 16 kHz clip."""
     return load(root, AUDIO_EXTENSIONS, read_clip)
-
-
-def as_numpy(waves: torch.Tensor) -> np.ndarray:
-    return waves.numpy().astype(np.float32)
