@@ -209,11 +209,16 @@ def test_scan_finds_keywords_in_order_with_their_times(fsdd_test, predictor):
 def test_predict_cli_names_the_word_and_reports_bad_files(fsdd_test, tmp_path, capsys):
     from models.predict import main
     good = write(tmp_path / "seven.wav", word(fsdd_test, "seven"), 16000)
+    gap = np.zeros(8000, np.float32)
+    long = write(tmp_path / "two_words.wav", np.concatenate([gap, word(fsdd_test, "six"), gap,
+                                                             word(fsdd_test, "one")]), 16000)
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF nonsense")
-    assert main(["speech", str(good), str(bad)]) == 1
+    assert main(["speech", str(good), str(long), str(bad)]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines[0]["label"] == "seven" and "not a readable audio file" in lines[1]["error"]
+    assert lines[0]["label"] == "seven" and "keywords" not in lines[0]
+    assert [k["label"] for k in lines[1]["keywords"]] == ["six", "one"]
+    assert "not a readable audio file" in lines[2]["error"]
 
 
 def test_train_cli_on_your_folders_then_predict(tmp_path, capsys):
