@@ -19,6 +19,10 @@ APPS = [
      "A recurrent network reads a review or a tweet word by word and says how positive it is; watch it change "
      "its mind as it reads, score a CSV, train RNN, LSTM and GRU side by side to see backprop through time, "
      "and retrain on your own labelled texts."),
+    ("speech.py", "Speech commands", ":material/mic:", "speech",
+     "KeywordNet names the keyword you say into the microphone (zero … nine, yes, no, up, down, left, right, "
+     "on, off, stop, go), shows the log-mel spectrogram it hears, finds keywords in longer recordings, and "
+     "learns words you teach it from a few recordings."),
     ("lab.py", "Backprop Lab", ":material/science:", None,
      "One training step of a tiny network by hand, every number shown and checked against autograd; "
      "experiments on learning rate, initialisation, vanishing and exploding gradients, batch size, input "

@@ -2,6 +2,10 @@
 
     python -m models.benchmark digits [--threads 2] [--repeats 3]
     python -m models.benchmark sentiment      # sentences/s in batches, latency, distance to 85%
+    python -m models.benchmark speech
+
+Speech: latency of one 1-s clip through the predictor (16 kHz, and 8 kHz with resampling),
+log-mel spectrogram included; the bare network beside it; training throughput.
 
 Prints training throughput (images/s, augmentation included), the time to reach
 98.5% on the official test set from scratch, and single-image prediction latency
@@ -141,10 +145,53 @@ def sentiment(args) -> dict:
     return out
 
 
+def latency(fn, items, n: int, repeats: int) -> tuple[float, float]:
+    """(p50, p95) in ms: the median of `repeats` rounds of `n` calls."""
+    for item in items[:10]:
+        fn(item)
+    rounds = []
+    for _ in range(repeats):
+        lat = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            fn(items[i % len(items)])
+            lat.append((time.perf_counter() - t0) * 1000)
+        rounds.append((np.percentile(lat, 50), np.percentile(lat, 95)))
+    return round(statistics.median(r[0] for r in rounds), 3), round(statistics.median(r[1] for r in rounds), 3)
+
+
+def speech(args) -> dict:
+    from data.speech_sets import load_fsdd
+    from models.speech import TASK, dataset
+    fsdd = load_fsdd(args.data)
+    pred = load_predictor("speech", args.weights)
+    out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
+    clips = [fsdd.waves[i].numpy() for i in range(0, len(fsdd), 60)]
+    out["latency_ms_p50"], out["latency_ms_p95"] = latency(lambda c: pred.predict([(c, 16000)]), clips,
+                                                           args.latency_n, args.repeats)
+    clips8k = [c[::2].copy() for c in clips]
+    out["latency_8khz_input_ms_p50"], _ = latency(lambda c: pred.predict([(c, 8000)]), clips8k,
+                                                  args.latency_n, args.repeats)
+    x = dataset(fsdd.subset([i < 50 for i in range(len(fsdd))])).tensors[0]
+    with torch.inference_mode():
+        out["peer_network_only_ms_p50"], _ = latency(lambda i: pred.model(x[i:i + 1]), list(range(50)),
+                                                     args.latency_n, args.repeats)
+    long = np.concatenate([np.zeros(8000, np.float32), *clips[:8]])
+    out["scan_10s_recording_ms_p50"], _ = latency(lambda c: pred.scan(c, 16000), [long], 10, args.repeats)
+    # training throughput on FSDD clips, augmentation included
+    from models.tasks import Splits
+    data = dataset(fsdd)
+    splits = Splits(data, None, None, pred.labels)
+    cfg = TrainConfig.from_dict({**TASK.default_config().to_dict(), "max_batches": 100})
+    run = train_model(TASK, splits, cfg, test_eval=False)
+    out["train_clips_per_s"] = round(100 * cfg.batch_size / run.result.seconds)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.benchmark", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("task", choices=["digits", "sentiment"])
+    p.add_argument("task", choices=["digits", "sentiment", "speech"])
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
     p.add_argument("--weights", help="checkpoint for the latency figures (default: shipped)")
     p.add_argument("--threads", type=int, default=2)
@@ -153,7 +200,8 @@ def main(argv=None) -> int:
     p.add_argument("--latency-n", type=int, default=300)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(json.dumps((sentiment if args.task == "sentiment" else digits)(args), indent=2))
+    run = {"digits": digits, "sentiment": sentiment, "speech": speech}[args.task]
+    print(json.dumps(run(args), indent=2))
     return 0
 
 

@@ -3,6 +3,7 @@
     python -m models.evaluate digits                      # shipped model, official test set
     python -m models.evaluate digits --weights runs/mine  # a retrained checkpoint
     python -m models.evaluate digits --custom my_digits/  # on your own class folders
+    python -m models.evaluate speech --folds 6            # FSDD test split, then leave-one-speaker-out
 """
 from __future__ import annotations
 
@@ -25,8 +26,14 @@ def main(argv=None) -> int:
     p.add_argument("--custom", help="evaluate on your own folder or .zip of class folders")
     p.add_argument("--split", default="test", choices=["test", "val"])
     p.add_argument("--mistakes", type=int, default=10, help="how many of the worst mistakes to list")
+    p.add_argument("--folds", type=int, default=6,
+                   help="speech: leave-one-FSDD-speaker-out folds to train and test (0 skips them)")
+    p.add_argument("--threads", type=int, help="torch.set_num_threads")
     args = p.parse_args(argv)
     task = get_task(args.task)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     try:
         pred = load_predictor(args.task, args.weights)
         if args.custom:
@@ -41,6 +48,8 @@ def main(argv=None) -> int:
                 mapping = [pred.labels.index(c) for c in labels]
                 *x, y = data.tensors
                 data = type(data)(*x, y.new_tensor(mapping)[y])
+        elif args.split == "test" and hasattr(task, "load_test"):
+            data = task.load_test(args.data, pred.labels)    # the test split alone, without the training data
         else:
             splits = task.load_splits(args.data)
             data = splits.test if args.split == "test" else splits.val
@@ -50,8 +59,27 @@ def main(argv=None) -> int:
         return 2
     result["mistakes"] = result["mistakes"][: args.mistakes]
     result["weights"] = args.weights or "shipped"
+    if args.task == "speech":
+        try:
+            speech_report(result, pred.labels, args)
+        except DataError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     print(json.dumps(result, indent=1))
     return 0
+
+
+def speech_report(result: dict, labels: list[str], args) -> None:
+    """The confusion matrix as a table, then the speaker-independent figure (trains one model per fold)."""
+    from models.speech_loso import confusion_table, leave_one_speaker_out
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"FSDD test split ({result['n']} clips): {result['accuracy']:.2%}")
+    log(confusion_table(result["confusion"], labels))
+    if args.folds and not args.custom and args.split == "test":
+        loso = leave_one_speaker_out(args.data, args.folds, log=log)
+        log(f"leave one speaker out, average of {len(loso['folds'])} folds: {loso['average']:.2%}")
+        log(confusion_table(loso["confusion"], labels))
+        result["leave_one_speaker_out"] = loso
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Predict from the command line: one JSON line per input file.
 
     python -m models.predict digits my_seven.png photo_of_a_three.jpg [--weights runs/mine]
+    python -m models.predict speech yes.wav sentence.flac     # a longer recording: its keywords, with times
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
         try:
             item = task.read_input(Path(name))
             out = pred.predict([item], k=args.top)[0]
+            if hasattr(pred, "scan") and len(item[0]) > 1.25 * item[1]:
+                out["keywords"] = pred.scan(*item)     # a longer recording: every keyword, with its time
             print(json.dumps({"input": name, **out}))
         except (DataError, OSError) as e:
             failed += 1

@@ -17,7 +17,8 @@ import torch.nn as nn
 from models.checkpoint import load_checkpoint
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-TASK_MODULES = {"digits": "models.digits", "typos": "models.typos", "sentiment": "models.sentiment"}
+TASK_MODULES = {"digits": "models.digits", "typos": "models.typos", "sentiment": "models.sentiment",
+                "speech": "models.speech"}
 
 
 def shipped_path(task: str) -> Path:

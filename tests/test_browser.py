@@ -204,3 +204,27 @@ def test_typos_corrects_a_sentence(server, page):
             pass
     finally:
         page.screenshot(path="/tmp/typos_app.png", full_page=True)
+
+
+def test_speech_names_an_uploaded_recording(server, page, tmp_path):
+    """Upload a held-out FSDD recording (8 kHz, as the dataset ships it) and read the keyword."""
+    from data.speech_sets import fsdd_recordings
+    from data.errors import DatasetMissing
+    try:
+        wav = fsdd_recordings() / "7_nicolas_2.wav"          # take 2: FSDD's test split
+    except DatasetMissing as e:
+        pytest.skip(str(e))
+    clip = tmp_path / "seven.wav"
+    shutil.copyfile(wav, clip)
+    try:
+        page.goto(f"{server}/speech", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Speech commands", level=1)).to_be_visible(timeout=45_000)
+        uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="upload a recording")
+        uploader.locator("input[type='file']").set_input_files(str(clip))
+        expect(page.locator("#prediction")).to_have_text("seven", timeout=45_000)
+        try:  # let the run finish before the screenshot
+            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
+        except sync_api.TimeoutError:
+            pass
+    finally:
+        page.screenshot(path="/tmp/speech_app.png", full_page=True)

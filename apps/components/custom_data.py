@@ -61,12 +61,15 @@ def _uploaded(task: Task, key: str, up, mix_with: Splits | None) -> Splits | Non
 
 
 def choose_data(task: Task, key: str, collected: list | None = None,
-                official_name: str = "the official data", upload_help: str = "") -> tuple[Splits | None, str]:
-    """Returns (splits or None, a one-line description of them)."""
+                official_name: str = "the official data", upload_help: str = "",
+                default: str = OFFICIAL) -> tuple[Splits | None, str]:
+    """Returns (splits or None, a one-line description of them). `default` is the source chosen
+    at first: a task whose official data takes long to load need not load it on every visit."""
     options = {OFFICIAL: f"Official data ({official_name})", UPLOAD: "Upload your own (zip of class folders)"}
     if collected is not None:
         options[COLLECTED] = f"Examples you collected here ({len(collected)})"
-    source = st.radio("Train on", list(options), format_func=options.get, key=f"{key}__source", horizontal=True)
+    source = st.radio("Train on", list(options), format_func=options.get, key=f"{key}__source", horizontal=True,
+                      index=list(options).index(default) if default in options else 0)
     if source == OFFICIAL:
         splits, error = _official(task)
         if error:

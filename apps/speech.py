@@ -1,0 +1,181 @@
+"""Speech commands: KeywordNet names the keyword you say into the microphone, and learns your own words."""
+import tempfile
+
+import pandas as pd
+import streamlit as st
+
+from apps.components import audio_charts, charts
+from apps.components.common import metric_line, model_picker, page_setup
+from apps.components.custom_data import choose_data
+from apps.components.training_panel import training_panel
+from data.errors import DataError
+from data.speech_audio import SAMPLE_RATE, decode_recording, read_audio, resample, wav_bytes
+from models.speech import SILENCE, TASK, UNKNOWN
+from models.trainer import TrainConfig
+
+AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus"]
+SCAN_FROM_S = 1.25   # longer recordings are scanned window by window
+
+page_setup("Speech commands", ":material/mic:")
+st.title(":material/mic: Speech commands")
+st.caption("KeywordNet, a convolutional network trained by backpropagation on log-mel spectrograms, names the "
+           "keyword you say: zero … nine, yes, no, up, down, left, right, on, off, stop, go.")
+name, predictor, card = model_picker("speech")
+st.sidebar.caption(metric_line(card))
+st.sidebar.caption("Knows: " + ", ".join(label.replace("_", "\\_") for label in predictor.labels))
+
+
+def decode(data: bytes, what: str):
+    """(waveform, rate) of a recording, its notes shown; None (with a message) if it cannot be used."""
+    try:
+        wave, sr, notes = decode_recording(data)
+    except DataError as e:
+        st.error(f"{what}: {e}")
+        return None
+    for note in notes:
+        st.caption(f"{what}: {note}.")
+    return wave, sr
+
+
+def show_clip(wave, sr) -> None:
+    """One keyword: the prediction, every class's probability, and what the network sees."""
+    seen = predictor.explain((wave, sr))
+    if seen["silent"]:
+        st.info("The recording is silent (its loudest moment stays below -50 dBFS): nothing was said, or the "
+                "microphone is muted. The answer is _silence_.")
+    label, p = seen["label"], seen["score"]
+    st.markdown(f"### Heard: <span id='prediction'>{label}</span> · {p:.1%}", unsafe_allow_html=True)
+    charts.probability_chart(seen["probs"], highlight=label, height=220)
+    with st.expander("What the network sees", expanded=True):
+        st.caption("The loudest second, resampled to 16 kHz:")
+        audio_charts.waveform_chart(seen["clip"], SAMPLE_RATE)
+        st.caption("Its log-mel spectrogram, 40 bands × 51 frames: the network's input")
+        audio_charts.logmel_chart(seen["logmel"])
+
+
+def show_scan(wave, sr) -> None:
+    """A longer recording: every keyword found, with its time."""
+    windows = predictor.scan_windows(wave, sr)
+    found = predictor.scan(wave, sr)
+    if all(w["silent"] for w in windows):
+        st.info("The recording is silent: no speech anywhere in it.")
+        st.markdown("### Heard: <span id='prediction'>_silence_</span>", unsafe_allow_html=True)
+        return
+    words = " · ".join(f["label"] for f in found) or "no keyword"
+    st.markdown(f"### Heard: <span id='prediction'>{words}</span>", unsafe_allow_html=True)
+    x = resample(wave, sr).numpy()
+    audio_charts.waveform_chart(x, SAMPLE_RATE, marks=found)
+    if found:
+        st.dataframe(pd.DataFrame([{"keyword": f["label"], "at (s)": round(f["time"], 2),
+                                    "window": f"{f['start']:.2f}–{f['end']:.2f} s", "confidence": f"{f['score']:.0%}"}
+                                   for f in found]), hide_index=True, width=480)
+    else:
+        st.caption("Speech, but no keyword said clearly enough (each window was _unknown_ or under 60% sure).")
+    with st.expander("Every 1-s window, 0.25 s apart"):
+        audio_charts.windows_chart(windows)
+    for f in found[:6]:
+        with st.expander(f"What the network saw of “{f['label']}” at {f['time']:.2f} s"):
+            window = x[int(f["start"] * SAMPLE_RATE): int(f["start"] * SAMPLE_RATE) + SAMPLE_RATE]
+            seen = predictor.explain((window, SAMPLE_RATE))
+            audio_charts.logmel_chart(seen["logmel"])
+            charts.probability_chart(seen["probs"], highlight=seen["label"], height=200)
+
+
+def show(wave, sr) -> None:
+    if len(wave) / sr > SCAN_FROM_S:
+        show_scan(wave, sr)
+    else:
+        show_clip(wave, sr)
+
+
+listen_tab, teach_tab, train_tab = st.tabs(["Listen", "Teach it your words", "Train & retrain"])
+
+with listen_tab:
+    left, right = st.columns([1, 1.4])
+    with left:
+        recording = st.audio_input("Say one keyword (or several, a pause between them)", sample_rate=SAMPLE_RATE,
+                                   key="speech_record")
+        upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload")
+        st.caption(f"Model: {name}")
+    with right:
+        source = (upload, upload.name) if upload is not None else (recording, "Your recording")
+        if source[0] is None:
+            st.info("Record a word, or upload a file, and the network will name the keyword.")
+        else:
+            clip = decode(source[0].getvalue(), source[1])
+            if clip is not None:
+                show(*clip)
+
+examples = st.session_state.setdefault("speech_examples", [])
+
+
+def add_examples(items, label: str) -> None:
+    examples.extend(((wave, sr), label) for wave, sr in items)
+    st.session_state["speech_teach_round"] = st.session_state.get("speech_teach_round", 0) + 1
+
+
+@st.cache_data(show_spinner="Synthesising voices…", max_entries=32)
+def synthetic_voices(word: str, n: int) -> list:
+    from data.speech_synth import synthesise
+    with tempfile.TemporaryDirectory(prefix="bps-voices-") as tmp:
+        return [read_audio(p) for p in synthesise([word], tmp, n)]
+
+
+with teach_tab:
+    st.markdown("Name a word, record a handful of examples of it (five or more; different speeds and distances "
+                "help), do the same for a second word or more, then train in **Train & retrain** on *Examples you "
+                "collected here*. Recordings of silence are added for you, as `_silence_`.")
+    word = st.text_input("Word to teach", max_chars=24, key="speech_word", placeholder="e.g. hello").strip().lower()
+    rnd = st.session_state.get("speech_teach_round", 0)
+    a, b = st.columns(2)
+    with a:
+        rec = st.audio_input("Record an example", sample_rate=SAMPLE_RATE, key=f"speech_teach_rec_{rnd}")
+        if st.button("Add this recording", disabled=rec is None or not word):
+            clip = decode(rec.getvalue(), "Your recording")
+            if clip is not None:
+                add_examples([clip], word)
+                st.rerun()
+    with b:
+        files = st.file_uploader("…or upload recordings of it", type=AUDIO_TYPES, accept_multiple_files=True,
+                                 key=f"speech_teach_files_{rnd}")
+        if st.button("Add these files", disabled=not files or not word):
+            clips = [c for c in (decode(f.getvalue(), f.name) for f in files) if c is not None]
+            if clips:
+                add_examples(clips, word)
+                st.rerun()
+    n_voices = st.slider("Synthetic voices to add", 4, 24, 12, key="speech_n_voices")
+    if st.button(f"Bootstrap with {n_voices} synthetic voices saying it", disabled=not word):
+        try:
+            add_examples(synthetic_voices(word, n_voices), word)
+            st.rerun()
+        except DataError as e:
+            st.warning(str(e))
+    if not word:
+        st.caption("Type the word first; then record, upload or synthesise examples of it.")
+    if examples:
+        counts = pd.Series([label for _, label in examples]).value_counts().sort_index()
+        st.write("Collected: " + ", ".join(f"**{k}** {v}" for k, v in counts.items()))
+        last_item, last_label = examples[-1]
+        st.caption(f"The last one ({last_label}):")
+        st.audio(wav_bytes(resample(*last_item).numpy()), format="audio/wav")
+        if st.button("Forget the collected examples"):
+            examples.clear()
+            st.rerun()
+
+
+def render_mistakes(mistakes, data) -> None:
+    st.dataframe(pd.DataFrame([{"true": m["true"], "heard": m["predicted"], "confidence": f"{m['score']:.0%}"}
+                               for m in mistakes[:30]]), hide_index=True)
+
+
+with train_tab:
+    st.markdown("Train KeywordNet from scratch, or fine-tune the model in use, on FSDD and the synthetic voices, "
+                "on a zip of your own folders (one per word), or on the words you taught it. The curves update "
+                "as it learns; your model is used here at once and never replaces the shipped one.")
+    # the official data (FSDD and 1,900 synthetic clips, synthesised on first use) loads only when chosen
+    data, note = choose_data(TASK, "speech", collected=examples, official_name="FSDD + synthetic voices",
+                             upload_help="One folder per word of WAV, FLAC or OGG recordings, e.g. yes/ no/ hello/; "
+                             "any sample rate, mono or stereo.", default="collected")
+    quick = TrainConfig.from_dict({**TASK.default_config().to_dict(), "epochs": 10})
+    training_panel(TASK, "speech", data, data_note=note, render_mistakes=render_mistakes, defaults=quick)
+    st.caption(f"`{UNKNOWN}` is any other speech, `{SILENCE}` no speech at all.")

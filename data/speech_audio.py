@@ -1,0 +1,217 @@
+"""Audio in, log-mel spectrogram out: what every speech clip goes through, in
+training, in the app and on the command line.
+
+Any file soundfile reads (WAV, FLAC, OGG) at any sample rate and channel count
+becomes mono float32 at 16 kHz; a keyword clip is the loudest second of it;
+the network sees 40 log-mel bands of that second, 20 Hz to 4 kHz. The band
+stops at 4 kHz because the real recordings (FSDD) are 8 kHz telephone-band
+audio: above 4 kHz only the synthetic voices would have energy, and the network
+would learn to tell voices apart by it instead of words.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchaudio
+
+from data.errors import DataError
+
+SAMPLE_RATE = 16_000
+CLIP_SECONDS = 1.0
+CLIP_SAMPLES = int(SAMPLE_RATE * CLIP_SECONDS)
+N_MELS = 40
+N_FFT = 512
+WIN = 480          # 30 ms
+HOP = 320          # 20 ms -> 51 frames a second: half the work of 10 ms, as accurate for keywords
+F_MIN, F_MAX = 20.0, 4000.0
+TOP_DB = 80.0      # the spectrogram floor, below each clip's loudest cell
+SILENCE_DBFS = -50.0   # a clip whose loudest 30 ms stay below this is silence
+MAX_SECONDS = 60.0     # longer recordings are cut here (the app says so)
+AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus"}
+
+
+def preprocessing_card() -> dict:
+    return {"sample_rate": SAMPLE_RATE, "clip_seconds": CLIP_SECONDS, "n_mels": N_MELS, "n_fft": N_FFT,
+            "win_length": WIN, "hop_length": HOP, "f_min": F_MIN, "f_max": F_MAX, "top_db": TOP_DB,
+            "silence_dbfs": SILENCE_DBFS,
+            "steps": ["decode with soundfile; average channels to mono",
+                      "resample to 16 kHz (torchaudio.functional.resample)",
+                      "take the loudest 1 s window; pad shorter clips with silence, centred",
+                      "power mel spectrogram (torchaudio MelSpectrogram), 10*log10, minus the clip's maximum, "
+                      "floored at -80 dB"]}
+
+
+def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MAX_SECONDS) -> tuple[np.ndarray, int]:
+    """Decode a file (path or bytes) -> (mono float32 samples, sample rate).
+    A file that is not audio, or holds no samples, is a DataError."""
+    import soundfile as sf
+    name = "the upload" if isinstance(source, (bytes, bytearray)) else str(source)
+    try:
+        f = sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
+    except Exception as e:  # libsndfile's errors for corrupt or foreign files
+        raise DataError(f"{name} is not a readable audio file (WAV, FLAC or OGG): {e}") from e
+    with f:
+        sr = f.samplerate
+        frames = f.frames if max_seconds is None else min(f.frames, int(max_seconds * sr))
+        try:
+            x = f.read(frames, dtype="float32", always_2d=True)
+        except Exception as e:
+            raise DataError(f"{name} is damaged: {e}") from e
+    if x.size == 0:
+        raise DataError(f"{name} holds no audio (0 samples).")
+    return to_mono(x), sr
+
+
+def audio_info(source: bytes | str | os.PathLike) -> dict:
+    """Sample rate, channels and duration of a file, without decoding it."""
+    import soundfile as sf
+    try:
+        info = sf.info(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
+    except Exception as e:
+        raise DataError(f"not a readable audio file (WAV, FLAC or OGG): {e}") from e
+    return {"sample_rate": info.samplerate, "channels": info.channels,
+            "seconds": info.frames / info.samplerate if info.samplerate else 0.0}
+
+
+def decode_recording(data: bytes) -> tuple[np.ndarray, int, list[str]]:
+    """An uploaded or recorded file -> (mono samples, rate, notes on what was changed to read it).
+    Not audio, empty or damaged: a DataError whose message can be shown as it is."""
+    if not data:
+        raise DataError("The file is empty (0 bytes).")
+    info = audio_info(data)
+    wave, sr = read_audio(data)
+    notes = []
+    if info["channels"] > 1:
+        notes.append(f"{info['channels']} channels: averaged to mono")
+    if sr != SAMPLE_RATE:
+        notes.append(f"recorded at {sr:,} Hz: resampled to 16 kHz")
+    if info["seconds"] > MAX_SECONDS:
+        notes.append(f"{info['seconds'] / 60:.1f} minutes long: only the first {MAX_SECONDS:.0f} s are used")
+    return wave, sr, notes
+
+
+def to_mono(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 2:
+        # (samples, channels) as soundfile gives it; a (channels, samples) array is turned first
+        if x.shape[0] < x.shape[1] and x.shape[0] <= 8:
+            x = x.T
+        x = x.mean(axis=1)
+    if x.ndim != 1:
+        raise DataError(f"audio must be 1-D samples (or samples × channels), not shape {x.shape}")
+    return np.nan_to_num(x)
+
+
+def resample(x: np.ndarray | torch.Tensor, sr: int, target: int = SAMPLE_RATE) -> torch.Tensor:
+    x = torch.as_tensor(np.asarray(x, dtype=np.float32)) if not isinstance(x, torch.Tensor) else x.float()
+    if sr <= 0:
+        raise DataError(f"impossible sample rate {sr}")
+    if sr == target:
+        return x
+    with torch.no_grad():
+        return _resampler(int(sr), target)(x)
+
+
+@functools.lru_cache(maxsize=16)
+def _resampler(sr: int, target: int) -> torchaudio.transforms.Resample:
+    # the windowed-sinc kernel is built once per pair of rates: building it took longer than resampling
+    return torchaudio.transforms.Resample(sr, target)
+
+
+def frame_dbfs(x: torch.Tensor, frame: int = 480) -> torch.Tensor:
+    """Level of each 30 ms frame in dB relative to full scale."""
+    n = max(1, len(x) // frame)
+    frames = x[: n * frame].reshape(n, -1) if len(x) >= frame else x.reshape(1, -1)
+    return 10 * torch.log10(frames.pow(2).mean(1) + 1e-12)
+
+
+def is_silent(x: torch.Tensor) -> bool:
+    return len(x) == 0 or float(frame_dbfs(x).max()) < SILENCE_DBFS
+
+
+def fit_clip(x: torch.Tensor, n: int = CLIP_SAMPLES) -> torch.Tensor:
+    """Exactly n samples: the loudest n-sample window of a longer clip, or a
+    shorter clip centred in silence."""
+    if len(x) == n:
+        return x
+    if len(x) < n:
+        left = (n - len(x)) // 2
+        return torch.nn.functional.pad(x, (left, n - len(x) - left))
+    energy = torch.nn.functional.pad(x.pow(2).cumsum(0), (1, 0))
+    window = energy[n:] - energy[:-n]
+    start = int(window[:: HOP].argmax()) * HOP
+    return x[start:start + n]
+
+
+def clip_16k(wave, sr: int) -> torch.Tensor:
+    """Any 1-D (or multi-channel) waveform at any rate -> a 1-s 16 kHz clip tensor."""
+    x = resample(to_mono(np.asarray(wave, dtype=np.float32)), sr)
+    if len(x) == 0:
+        raise DataError("the recording is empty (0 samples)")
+    return fit_clip(x)
+
+
+class LogMel(nn.Module):
+    """(batch, samples) at 16 kHz -> (batch, 1, 40 mels, 51 frames), in dB below each clip's maximum."""
+
+    def __init__(self):
+        super().__init__()
+        self.mel = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=N_FFT, win_length=WIN, hop_length=HOP,
+                                                        f_min=F_MIN, f_max=F_MAX, n_mels=N_MELS)
+
+    def power(self, x: torch.Tensor) -> torch.Tensor:
+        """Unnormalised dB (the augmentation mixes noise in this scale)."""
+        return 10 * torch.log10(self.mel(x) + 1e-10).unsqueeze(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return normalise_db(self.power(x))
+
+
+def normalise_db(db: torch.Tensor) -> torch.Tensor:
+    peak = db.amax(dim=(-2, -1), keepdim=True)
+    return (db - peak).clamp(min=-TOP_DB)
+
+
+_LOGMEL: LogMel | None = None
+
+
+@torch.inference_mode()
+def logmel(clips: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Log-mels of a stack of 1-s clips (N, 16000) -> (N, 1, 40, 51)."""
+    global _LOGMEL
+    if _LOGMEL is None:
+        _LOGMEL = LogMel()
+    if clips.ndim == 1:
+        clips = clips.unsqueeze(0)
+    return torch.cat([_LOGMEL(clips[i:i + batch]) for i in range(0, len(clips), batch)]) if len(clips) else \
+        torch.empty(0, 1, N_MELS, CLIP_SAMPLES // HOP + 1)
+
+
+def noise(kind: str, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """White, pink (1/f) or brown (1/f²) noise, unit peak."""
+    w = torch.randn(n, generator=generator)
+    if kind != "white":
+        spec = torch.fft.rfft(w)
+        f = torch.arange(len(spec)).float().clamp(min=1)
+        spec = spec / (f.sqrt() if kind == "pink" else f)
+        w = torch.fft.irfft(spec, n)
+    return w / w.abs().max().clamp(min=1e-9)
+
+
+def write_wav(path: str | Path, x: torch.Tensor | np.ndarray, sr: int = SAMPLE_RATE) -> None:
+    import soundfile as sf
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), np.asarray(x, dtype=np.float32).clip(-1, 1), sr, subtype="PCM_16")
+
+
+def wav_bytes(x: torch.Tensor | np.ndarray, sr: int = SAMPLE_RATE) -> bytes:
+    import soundfile as sf
+    buf = io.BytesIO()
+    sf.write(buf, np.asarray(x, dtype=np.float32).clip(-1, 1), sr, format="WAV", subtype="PCM_16")
+    return buf.getvalue()

@@ -1,0 +1,207 @@
+"""Where speech clips come from, each returned as a `Clips` set of 1-s 16 kHz
+waveforms with a word and a speaker per clip:
+
+- FSDD (Free Spoken Digit Dataset): <root>/fsdd, packed (fsdd.ogg + fsdd.csv, unpacked
+  into the cache on first use) or as the dataset ships it (recordings/{digit}_{speaker}_{take}.wav);
+- the Speech Commands layout: one folder per word of 16 kHz WAVs (`<speaker>_nohash_<n>.wav`),
+  as torchaudio's SPEECHCOMMANDS reads it, and our synthesised set, written the same way;
+- a user's folders or zip of class folders of audio files;
+- `_silence_`: noise and near-silence, generated.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from data.class_folders import LoadedClasses, load
+from data.errors import DataError, DatasetMissing
+from data.root import cache_dir, data_root
+from data.speech_audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, clip_16k, noise, read_audio, resample
+
+DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+UNKNOWN, SILENCE = "_unknown_", "_silence_"
+CACHE_VERSION = "1"
+
+
+@dataclass
+class Clips:
+    waves: torch.Tensor                 # (N, 16000) float32
+    words: list[str]
+    speakers: list[str]
+    takes: list[int] = field(default_factory=list)
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def subset(self, keep) -> "Clips":
+        idx = [i for i, k in enumerate(keep) if k]
+        return Clips(self.waves[idx], [self.words[i] for i in idx], [self.speakers[i] for i in idx],
+                     [self.takes[i] for i in idx] if self.takes else [], self.source)
+
+    def __add__(self, other: "Clips") -> "Clips":
+        takes = (self.takes or [-1] * len(self)) + (other.takes or [-1] * len(other))
+        return Clips(torch.cat([self.waves, other.waves]), self.words + other.words,
+                     self.speakers + other.speakers, takes, " + ".join(s for s in (self.source, other.source) if s))
+
+
+def read_clip(path: Path) -> torch.Tensor:
+    x, sr = read_audio(path)
+    return clip_16k(x, sr)
+
+
+def _cached(key: str, build) -> Clips:
+    """Decoded, resampled clips are kept in the cache: decoding thousands of files takes longer than training."""
+    path = cache_dir("speech") / f"{hashlib.sha1((CACHE_VERSION + key).encode()).hexdigest()[:16]}.pt"
+    if path.exists():
+        d = torch.load(path, weights_only=True)
+        return Clips(d["waves"], d["words"], d["speakers"], d["takes"], d["source"])
+    clips = build()
+    tmp = path.with_suffix(".tmp")
+    torch.save({"waves": clips.waves, "words": clips.words, "speakers": clips.speakers, "takes": clips.takes,
+                "source": clips.source}, tmp)
+    tmp.replace(path)
+    return clips
+
+
+# ---- FSDD ---------------------------------------------------------------------------------
+def fsdd_recordings(root=None) -> Path:
+    """The folder of FSDD WAVs, unpacking the shared pack into the cache if needed."""
+    base = data_root(root) / "fsdd"
+    for folder in (base / "recordings", base / "free-spoken-digit-dataset" / "recordings"):
+        if folder.is_dir() and any(folder.glob("*.wav")):
+            return folder
+    index, pack = base / "fsdd.csv", base / "fsdd.ogg"
+    if not (index.exists() and pack.exists()):
+        raise DatasetMissing(
+            f"The Free Spoken Digit Dataset is not under {base}: put its recordings/ folder there "
+            "(https://github.com/Jakobovski/free-spoken-digit-dataset) or the packed fsdd.ogg + fsdd.csv, "
+            "or point --data / BACKPROP_DATA at the folder that holds fsdd/.")
+    # one cache folder per pack, so that two data roots never share (or overwrite) an unpacked copy
+    dest = cache_dir("fsdd", hashlib.sha1(str(index.resolve()).encode()).hexdigest()[:12])
+    done = dest / ".unpacked"
+    if not done.exists():
+        unpack(base, dest)
+        done.write_text("ok")
+    return dest / "recordings"
+
+
+def unpack(pack_dir: Path, dest: Path) -> int:
+    """audiopack.py's unpack: one Opus stream + its csv index -> the original WAV files."""
+    import soundfile as sf
+    (index,) = Path(pack_dir).glob("*.csv")
+    audio, rate = sf.read(str(index.with_suffix(".ogg")), dtype="float32")
+    n = 0
+    with open(index, newline="") as f:
+        for row in csv.DictReader(f):
+            start, length = int(row["start"]), int(row["length"])
+            target = Path(dest) / row["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(str(target), audio[start:start + length], rate, subtype="PCM_16")
+            n += 1
+    return n
+
+
+def load_fsdd(root=None) -> Clips:
+    folder = fsdd_recordings(root)
+    files = sorted(folder.glob("*_*_*.wav"))
+    if not files:
+        raise DatasetMissing(f"No FSDD recordings ({{digit}}_{{speaker}}_{{take}}.wav) in {folder}.")
+
+    def build() -> Clips:
+        waves, words, speakers, takes = [], [], [], []
+        for f in files:
+            digit, speaker, take = f.stem.split("_")
+            waves.append(read_clip(f))
+            words.append(DIGIT_WORDS[int(digit)])
+            speakers.append(speaker)
+            takes.append(int(take))
+        return Clips(torch.stack(waves), words, speakers, takes, "FSDD")
+
+    return _cached(f"fsdd:{folder.resolve()}:{len(files)}", build)
+
+
+# ---- the Speech Commands layout (and our synthetic set) ------------------------------------
+def load_word_folders(folder: str | Path, words: list[str] | None = None, source: str = "") -> Clips:
+    """One folder per word; a clip's speaker is its file name before `_nohash_` (Speech Commands)
+    or before the last `-` (our synthetic voices: engine-voice-variant-NNN)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetMissing(f"{folder} is not a folder of word folders.")
+    dirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "_")))
+    if words is not None:
+        dirs = [d for d in dirs if d.name in words]
+    files = [(f, d.name) for d in dirs for f in sorted(d.iterdir()) if f.suffix.lower() in AUDIO_EXTENSIONS]
+    if not files:
+        raise DatasetMissing(f"No audio clips in word folders under {folder}.")
+
+    def build() -> Clips:
+        waves, words_, speakers = [], [], []
+        for f, word in files:
+            try:
+                waves.append(read_clip(f))
+            except DataError:
+                continue
+            words_.append(word)
+            speakers.append(f.stem.split("_nohash_")[0] if "_nohash_" in f.stem else f.stem.rsplit("-", 1)[0])
+        return Clips(torch.stack(waves), words_, speakers, [], source or folder.name)
+
+    stamp = sum(f.stat().st_mtime_ns for f, _ in files[:: max(1, len(files) // 50)])
+    return _cached(f"words:{folder.resolve()}:{len(files)}:{stamp}", build)
+
+
+def speech_commands_folder(root=None, download: bool = False) -> Path:
+    """Speech Commands v0.02 under the data root, as torchaudio's SPEECHCOMMANDS lays it out."""
+    base = data_root(root)
+    for folder in (base / "SpeechCommands" / "speech_commands_v0.02", base / "speech_commands"):
+        if folder.is_dir():
+            return folder
+    if download:
+        try:
+            import torchaudio
+            torchaudio.datasets.SPEECHCOMMANDS(str(base), download=True)
+            return base / "SpeechCommands" / "speech_commands_v0.02"
+        except Exception as e:  # offline, or the root is read-only
+            raise DatasetMissing(f"Speech Commands is not under {base} and could not be downloaded: {e}") from e
+    raise DatasetMissing(f"Speech Commands is not under {base}/SpeechCommands/speech_commands_v0.02.")
+
+
+def background_noise(folder: Path) -> torch.Tensor | None:
+    """Speech Commands' _background_noise_ recordings, cut into 1-s clips."""
+    noise_dir = folder / "_background_noise_"
+    if not noise_dir.is_dir():
+        return None
+    pieces = []
+    for f in sorted(noise_dir.glob("*.wav")):
+        x, sr = read_audio(f, max_seconds=None)
+        x = resample(x, sr)
+        pieces += list(x[: len(x) // CLIP_SAMPLES * CLIP_SAMPLES].reshape(-1, CLIP_SAMPLES))
+    return torch.stack(pieces) if pieces else None
+
+
+# ---- silence ------------------------------------------------------------------------------
+def silence_clips(n: int, seed: int = 0) -> Clips:
+    """Rooms without speech: white, pink and brown noise from -75 to -25 dBFS, hum, and digital silence."""
+    g = torch.Generator().manual_seed(seed)
+    waves = []
+    for i in range(n):
+        kind = ["white", "pink", "brown", "mix"][i % 4]
+        if kind == "mix":
+            x = sum(noise(k, CLIP_SAMPLES, g) * float(torch.rand(1, generator=g)) for k in ("white", "pink", "brown"))
+            t = torch.arange(CLIP_SAMPLES) / 16000
+            x = x + 0.5 * torch.sin(2 * torch.pi * (50 + 10 * (i % 2)) * t)   # mains hum
+        else:
+            x = noise(kind, CLIP_SAMPLES, g)
+        level = -75 + 50 * float(torch.rand(1, generator=g))
+        waves.append(x / x.abs().max().clamp(min=1e-9) * 10 ** (level / 20))
+    return Clips(torch.stack(waves), ["_silence_"] * n, ["noise"] * n, [], "generated noise")
+
+
+# ---- your own folders ---------------------------------------------------------------------
+def load_audio_folders(root: str | Path) -> LoadedClasses:
+    """A user's class folders of WAV/FLAC/OGG files, each read as a 1-s 16 kHz clip."""
+    return load(root, AUDIO_EXTENSIONS, read_clip)

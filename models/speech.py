@@ -1,0 +1,236 @@
+"""The Speech task: KeywordNet names a spoken keyword from a 1-s clip.
+
+Classes: the twenty keywords of Google's Speech Commands core set, `_unknown_`
+(other speech) and `_silence_` (no speech). Real digits come from FSDD, every
+keyword and the other words from synthetic voices (data/speech_synth.py), silence
+from generated noise.
+
+    p = load_predictor("speech")
+    p.predict([(waveform, sample_rate)])   # 1-D float array, any rate and length
+    p.scan(waveform, sample_rate)          # keywords in a longer recording, with their times
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from data.class_folders import LoadedClasses, check_examples, unzip
+from data.errors import DataError, DatasetMissing
+from data.root import cache_dir
+from data.speech_audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
+                               logmel, preprocessing_card, read_audio, resample, to_mono)
+from data.speech_augment import SpeechAugment
+from data.speech_sets import (SILENCE, UNKNOWN, Clips, load_audio_folders, load_fsdd, load_word_folders,
+                              silence_clips, speech_commands_folder)
+from data.speech_synth import KEYWORDS, UNKNOWN_WORDS, synthesise
+from models.digits import splits_from_examples
+from models.predictor import Predictor
+from models.speechnet import KeywordNet
+from models.tasks import Splits, Task
+from models.trainer import TrainConfig
+
+LABELS = KEYWORDS + [UNKNOWN, SILENCE]
+FSDD_TEST_TAKES = range(5)       # FSDD's official test split: takes 0-4 of every speaker and digit
+N_SILENCE = 400
+
+
+def as_item(item) -> tuple[np.ndarray, int]:
+    if not (isinstance(item, (tuple, list)) and len(item) == 2):
+        raise DataError("a speech item is (waveform, sample_rate): a 1-D float array and its rate in Hz")
+    wave, sr = item
+    return to_mono(np.asarray(wave, dtype=np.float32)), int(sr)
+
+
+class SpeechPredictor(Predictor):
+    """Items are (waveform, sample_rate) pairs: 1-D float arrays at any rate and length.
+    A clip whose loudest 30 ms stay below -50 dBFS is `_silence_` without asking the network."""
+
+    def prepare(self, item) -> torch.Tensor:
+        return logmel(clip_16k(*as_item(item)))[0]
+
+    @torch.inference_mode()
+    def probabilities(self, items: Sequence) -> torch.Tensor:
+        clips = [clip_16k(*as_item(item)) for item in items]
+        if not clips:
+            return torch.empty(0, len(self.labels))
+        probs = torch.softmax(self.model(logmel(torch.stack(clips))).float(), dim=1)
+        if SILENCE in self.labels:
+            for i, clip in enumerate(clips):
+                if is_silent(clip):
+                    probs[i] = 0
+                    probs[i, self.labels.index(SILENCE)] = 1
+        return probs
+
+    def explain(self, item) -> dict:
+        """What the network sees: the 1-s clip, its log-mel spectrogram, and every class's probability."""
+        clip = clip_16k(*as_item(item))
+        probs = self.probabilities([(clip.numpy(), SAMPLE_RATE)])[0]
+        label = self.labels[int(probs.argmax())]
+        return {"clip": clip.numpy(), "logmel": logmel(clip)[0, 0].numpy(), "label": label,
+                "score": float(probs.max()), "silent": is_silent(clip),
+                "probs": dict(zip(self.labels, probs.tolist()))}
+
+    def scan_windows(self, wave, sr: int, hop: float = 0.25) -> list[dict]:
+        """Every 1-s window of a recording, `hop` seconds apart: its start, end, label, score, and
+        `time`, the centre of its sound energy (where the word it heard is). A window is silence
+        when it is quiet in absolute terms (-50 dBFS) or 35 dB below the recording's loudest
+        moment, so that a word's faint tail is not taken for a word."""
+        x = resample(to_mono(np.asarray(wave, dtype=np.float32)), sr)
+        if len(x) == 0:
+            raise DataError("the recording is empty (0 samples)")
+        if len(x) < CLIP_SAMPLES:
+            x = torch.nn.functional.pad(x, (0, CLIP_SAMPLES - len(x)))
+        step = int(hop * SAMPLE_RATE)
+        starts = list(range(0, len(x) - CLIP_SAMPLES + 1, step))
+        if starts[-1] != len(x) - CLIP_SAMPLES:
+            starts.append(len(x) - CLIP_SAMPLES)
+        windows = torch.stack([x[s:s + CLIP_SAMPLES] for s in starts])
+        loudest = float(frame_dbfs(x).max())
+        probs = self.probabilities([(w.numpy(), SAMPLE_RATE) for w in windows])
+        energy = windows.pow(2)
+        centre = (energy * torch.arange(CLIP_SAMPLES)).sum(1) / energy.sum(1).clamp(min=1e-12)
+        out = []
+        for s, w, p, c in zip(starts, windows, probs, centre.tolist()):
+            silent = float(frame_dbfs(w).max()) < max(SILENCE_DBFS, loudest - 35)
+            i = int(p.argmax())
+            out.append({"start": s / SAMPLE_RATE, "end": (s + CLIP_SAMPLES) / SAMPLE_RATE,
+                        "time": (s + c) / SAMPLE_RATE,
+                        "label": SILENCE if silent and SILENCE in self.labels else self.labels[i],
+                        "score": 1.0 if silent else float(p[i]), "silent": silent})
+        return out
+
+    def scan(self, wave, sr: int, hop: float = 0.25, threshold: float = 0.6, apart: float = 0.4) -> list[dict]:
+        """Keywords found in a recording, with times: windows that name a keyword with at least
+        `threshold` confidence, the surest first, each suppressing the windows whose sound is centred
+        within `apart` seconds of its own (the same word heard again, or a guess at part of it);
+        listed in time order."""
+        windows = self.scan_windows(wave, sr, hop)
+        found = sorted((w for w in windows if w["label"] not in (UNKNOWN, SILENCE) and w["score"] >= threshold),
+                       key=lambda w: -w["score"])
+        kept: list[dict] = []
+        for w in found:
+            if all(abs(w["time"] - k["time"]) >= apart for k in kept):
+                kept.append(w)
+        return [{k: w[k] for k in ("label", "score", "time", "start", "end")}
+                for w in sorted(kept, key=lambda w: w["time"])]
+
+
+def synthetic_folder() -> Path:
+    return cache_dir("speech_synth")
+
+
+def synthetic_clips(log=None) -> Clips:
+    """The synthetic voices' clips, synthesised into the cache on first use (a few minutes)."""
+    folder = synthetic_folder()
+    if not any(folder.glob(f"{KEYWORDS[0]}/*.wav")):
+        if log:
+            log(f"synthesising the training voices into {folder} (once; a few minutes)")
+        synthesise(KEYWORDS, folder, 60)
+        synthesise(UNKNOWN_WORDS, folder, 12)
+    return load_word_folders(folder, KEYWORDS + UNKNOWN_WORDS, source="synthetic voices (espeak-ng, flite, festival)")
+
+
+def targets(words: Sequence[str], labels: Sequence[str] = LABELS) -> torch.Tensor:
+    index = {w: i for i, w in enumerate(labels)}
+    return torch.tensor([index.get(w, index.get(UNKNOWN, -1)) for w in words], dtype=torch.long)
+
+
+def dataset(clips: Clips, labels: Sequence[str] = LABELS) -> TensorDataset:
+    return TensorDataset(logmel(clips.waves), targets(clips.words, labels))
+
+
+class SpeechTask(Task):
+    name = "speech"
+    title = "Speech commands"
+    predictor_class = SpeechPredictor
+
+    def build_model(self, labels: Sequence[str] = LABELS, **arch) -> KeywordNet:
+        return KeywordNet(**{**arch, "num_classes": len(labels)})
+
+    def default_config(self) -> TrainConfig:
+        # the shipped model's recipe (see models/weights/speech.json for its figures)
+        return TrainConfig(epochs=24, batch_size=64, lr=4e-3, optimizer="adam", schedule="onecycle",
+                           weight_decay=1e-3)
+
+    def batch_transform(self, augment: bool = True):
+        return SpeechAugment() if augment else None
+
+    def preprocessing(self) -> dict:
+        return preprocessing_card()
+
+    def training_clips(self, root=None, log=None) -> tuple[Clips, Clips]:
+        """(FSDD, synthetic voices + generated silence, + Speech Commands where the data root has it:
+        its core words as themselves, every other word as `_unknown_`)."""
+        other = synthetic_clips(log) + silence_clips(N_SILENCE)
+        try:
+            other = other + load_word_folders(speech_commands_folder(root), source="Speech Commands v0.02")
+        except DatasetMissing:
+            pass
+        return load_fsdd(root), other
+
+    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
+        """Train on FSDD takes 5-49 and every synthetic clip, validate on a random share of
+        those, test on FSDD's official test split (takes 0-4): the network never hears a test take."""
+        fsdd, other = self.training_clips(root)
+        is_test = [t in FSDD_TEST_TAKES for t in fsdd.takes]
+        pool = fsdd.subset([not t for t in is_test]) + other
+        g = torch.Generator().manual_seed(seed)
+        order = torch.randperm(len(pool), generator=g)
+        n_val = int(len(pool) * val_fraction)
+        val_mask = torch.zeros(len(pool), dtype=torch.bool)
+        val_mask[order[:n_val]] = True
+        train, val = pool.subset((~val_mask).tolist()), pool.subset(val_mask.tolist())
+        test = fsdd.subset(is_test)
+        provenance = {"dataset": "FSDD (takes 5-49) + " + other.source,
+                      "source": "data root fsdd/ (Free Spoken Digit Dataset v1.0.10, 6 speakers); "
+                                "python -m data.speech_synth (espeak-ng, flite, festival)",
+                      "train": len(train), "val": len(val), "test": len(test),
+                      "test_split": "FSDD official: takes 0-4 of every speaker and digit",
+                      "split": f"validation = {val_fraction:.0%} of the training pool, seed {seed}"}
+        return Splits(dataset(train), dataset(val) if n_val else None, dataset(test), LABELS, provenance)
+
+    def load_test(self, root=None, labels: Sequence[str] = LABELS) -> TensorDataset:
+        """FSDD's official test split alone (no synthesis needed), targets in the order of `labels`."""
+        fsdd = load_fsdd(root)
+        return dataset(fsdd.subset([t in FSDD_TEST_TAKES for t in fsdd.takes]), labels)
+
+    def read_input(self, path: Path):
+        return read_audio(Path(path))
+
+    def load_custom(self, path: str | Path, val_fraction: float = 0.2, seed: int = 0,
+                    mix_with: Splits | None = None) -> tuple[Splits, LoadedClasses]:
+        """A folder or .zip of class folders of recordings -> splits, and what was read or skipped."""
+        path = Path(path)
+        if not path.exists():
+            raise DataError(f"{path} does not exist.")
+        if path.is_file():
+            path = unzip(path)
+        found = load_audio_folders(path)
+        mels = logmel(torch.stack(found.items))[:, 0].numpy()
+        splits = splits_from_examples(list(mels), found.targets, found.classes, val_fraction, seed,
+                                      source=f"custom recordings ({len(found.items)} from {len(found.classes)} "
+                                             "folders)", mix_with=mix_with)
+        return splits, found
+
+    def examples_to_splits(self, examples: Sequence[tuple[tuple[np.ndarray, int], str]],
+                           mix_with: Splits | None = None, seed: int = 0) -> Splits:
+        """Recordings made in the app: ((waveform, rate), label) pairs. Generated silence joins
+        them as `_silence_`, so that the taught model can still say nothing was said."""
+        words = [label for _, label in examples]
+        clips = [clip_16k(*as_item(item)) for item, _ in examples]
+        check_examples(words)
+        if SILENCE not in words:
+            quiet = silence_clips(max(8, len(examples) // 4), seed)
+            clips += list(quiet.waves)
+            words += quiet.words
+        classes = sorted(set(words))
+        mels = logmel(torch.stack(clips))[:, 0].numpy()
+        return splits_from_examples(list(mels), [classes.index(w) for w in words], classes, seed=seed,
+                                    source=f"{len(examples)} recordings made in the app", mix_with=mix_with)
+
+
+TASK = SpeechTask()
