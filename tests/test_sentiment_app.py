@@ -1,6 +1,9 @@
 """The Sentiment page under streamlit's AppTest: every tab on the shipped model,
 and bad input (empty, 100,000 characters, emoji only, another script, CSVs without
 a text column or with one label) gets a message, never a traceback."""
+import os
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -103,6 +106,8 @@ def test_fine_tune_on_a_csv_then_use_it(at):
     assert "<span id='verdict'>yay</span>" in markdown(at) or "<span id='verdict'>nay</span>" in markdown(at)
 
 
+@pytest.mark.skipif(not (Path(os.environ["BACKPROP_DATA"]) / "sentiment" / "sst2").is_dir(),
+                    reason="SST-2 not under BACKPROP_DATA: the comparison trains on it")
 def test_rnn_lstm_gru_comparison(at):
     at.select_slider(key="sent_bptt_n").set_value(500)
     at.number_input(key="sent_bptt_epochs").set_value(1)
