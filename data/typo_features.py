@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, repeat
 
 import numpy as np
 import torch
@@ -26,6 +27,13 @@ N_CHARS = len(ALPHABET) + 2
 
 def encode_chars(word: str) -> list[int]:
     return [CHAR_INDEX.get(c, 1) for c in word[:MAX_LEN]]
+
+
+@lru_cache(maxsize=200_000)
+def char_row(word: str) -> tuple[int, ...]:
+    """A word's characters padded to MAX_LEN: cached, as the same candidates recur in every batch."""
+    ids = encode_chars(word)
+    return tuple(ids + [0] * (MAX_LEN - len(ids)))
 
 
 def edit_ops(typo: str, cand: str) -> list[str]:
@@ -156,9 +164,7 @@ class CandidateIndex:
         # short words have hundreds of neighbours two edits away, and people's slips in
         # them are single edits: one edit is enough there, and far faster
         reach = 1 if len(word) <= 4 else self.max_distance
-        pool: set[str] = set()
-        for d in deletes(word[:self.PREFIX], reach):
-            pool.update(self.table.get(d, ()))
+        pool = set(chain.from_iterable(map(self.table.get, deletes(word[:self.PREFIX], reach), repeat(()))))
         n, distance, counts = len(word), damerau_osa.distance, self.counts
         found = [(k, -counts[w], w) for w in pool
                  if abs(len(w) - n) <= reach and (k := distance(word, w, reach)) >= 0]
@@ -193,7 +199,7 @@ def featurize(typos: list[str], cands: list[Candidates], index: CandidateIndex) 
     """Plain nested lists for a batch of words: (typo ids, cand ids, op ids, numeric, mask)."""
     B = len(typos)
     K = max(1, max((len(c.words) for c in cands), default=1))
-    t_ids = [_pad(encode_chars(t), MAX_LEN) for t in typos]
+    t_ids = [char_row(t) for t in typos]
     c_ids, o_ids, num, mask = [], [], [], []
     max_ops = 1
     per_word_ops = []
@@ -203,7 +209,7 @@ def featurize(typos: list[str], cands: list[Candidates], index: CandidateIndex) 
         per_word_ops.append(ops)
     for t, c, ops in zip(typos, cands, per_word_ops):
         n = len(c.words)
-        c_ids.append([_pad(encode_chars(w), MAX_LEN) for w in c.words] + [[0] * MAX_LEN] * (K - n))
+        c_ids.append([char_row(w) for w in c.words] + [(0,) * MAX_LEN] * (K - n))
         o_ids.append([_pad(o, max_ops) for o in ops] + [[0] * max_ops] * (K - n))
         num.append([pair_features(t, w, d, index, n) for w, d in zip(c.words, c.distances)]
                    + [[0.0] * N_NUMERIC] * (K - n))
