@@ -44,7 +44,8 @@ def test_home_lists_the_apps_with_their_figures():
     no_exception(at)
     assert "Backprop Showcase" in at.title[0].value
     assert any("LeNet5" in str(m.value) for m in at.metric)
-    assert any("test accuracy" in str(m.delta) for m in at.metric)
+    assert any("test accuracy 99" in c.value for c in at.caption)
+    assert any("on real misspellings (codespell)" in c.value for c in at.caption)
 
 
 def test_digits_page_runs_on_the_shipped_model():

@@ -26,7 +26,7 @@ def test_the_page_runs_on_the_shipped_model(at):
     no_exception(at)
     assert [t.label for t in at.tabs] == ["Correct", "Teach it a typo", "Your own vocabulary", "Train"]
     assert at.sidebar.radio[0].value == "Shipped model"
-    assert any("validation" in c.value for c in at.sidebar.caption)
+    assert any("on real misspellings (codespell)" in c.value for c in at.sidebar.caption)
     # nothing typed yet: a hint, not an error
     assert any("Type a word" in i.value for i in at.info) and not at.error
 

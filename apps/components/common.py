@@ -90,11 +90,12 @@ def metric_line(card: dict) -> str:
     m = card.get("metrics", {})
     parts = []
     if headline := card.get("evaluation", {}).get("headline"):
-        parts.append(headline)     # the figure of the task's own evaluation command
-    elif "test_accuracy" in m:
-        parts.append(f"test accuracy {m['test_accuracy']:.2%}")
-    if "val_accuracy" in m:
-        parts.append(f"validation {m['val_accuracy']:.2%}")
+        parts.append(headline)     # the figure of the task's own evaluation command, not its training split's
+    else:
+        if "test_accuracy" in m:
+            parts.append(f"test accuracy {m['test_accuracy']:.2%}")
+        if "val_accuracy" in m:
+            parts.append(f"validation {m['val_accuracy']:.2%}")
     data = card.get("data", {})
     if data.get("dataset"):
         parts.append(f"trained on {data['dataset']}")
