@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from models.predictor import load_predictor
-from models.tasks import train_model
+from models.tasks import Splits, train_model
 from models.trainer import Callback, TrainConfig
 
 FAST = TrainConfig(epochs=12, batch_size=128, lr=4e-3, optimizer="adam", schedule="onecycle", seed=0)
@@ -61,18 +61,40 @@ def canvas_image(x28: np.ndarray) -> np.ndarray:
     return rgba
 
 
+def latency(fn, items, n: int, repeats: int) -> tuple[float, float]:
+    """(p50, p95) in ms: the median of `repeats` rounds of `n` calls."""
+    for item in items[:10]:
+        fn(item)
+    rounds = []
+    for _ in range(repeats):
+        lat = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            fn(items[i % len(items)])
+            lat.append((time.perf_counter() - t0) * 1000)
+        rounds.append((np.percentile(lat, 50), np.percentile(lat, 95)))
+    return round(statistics.median(r[0] for r in rounds), 3), round(statistics.median(r[1] for r in rounds), 3)
+
+
+def train_rate(task, splits, batches: int, repeats: int, **overrides) -> int:
+    """Training examples/s of the task's own recipe (augmentation included) over `batches`
+    batches: the median of `repeats` runs."""
+    rates = []
+    for r in range(repeats):
+        cfg = TrainConfig.from_dict({**task.default_config().to_dict(), "max_batches": batches, "seed": r,
+                                     **overrides})
+        run = train_model(task, splits, cfg, test_eval=False)
+        rates.append(batches * cfg.batch_size / run.result.seconds)
+    return round(statistics.median(rates))
+
+
 def digits(args) -> dict:
     from models.digits import TASK
     splits = TASK.load_splits(args.data)
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
 
     # training throughput: a few hundred batches of the shipped recipe (augmentation included)
-    rates = []
-    for r in range(args.repeats):
-        cfg = TrainConfig.from_dict({**TASK.default_config().to_dict(), "max_batches": 150, "seed": r})
-        run = train_model(TASK, splits, cfg, test_eval=False)
-        rates.append(150 * cfg.batch_size / run.result.seconds)
-    out["train_images_per_s"] = round(statistics.median(rates))
+    out["train_images_per_s"] = train_rate(TASK, splits, 150, args.repeats)
 
     # time to 98.5% from scratch
     times = []
@@ -90,27 +112,12 @@ def digits(args) -> dict:
     # single-image latency, preprocessing included, on canvas-sized images
     pred = load_predictor("digits", args.weights)
     imgs = [canvas_image(splits.test.tensors[0][i, 0].numpy()) for i in range(50)]
-    for img in imgs[:10]:
-        pred.predict([img])
-    rounds = []
-    for _ in range(args.repeats):
-        lat = []
-        for i in range(args.latency_n):
-            t0 = time.perf_counter()
-            pred.predict([imgs[i % len(imgs)]])
-            lat.append((time.perf_counter() - t0) * 1000)
-        rounds.append((np.percentile(lat, 50), np.percentile(lat, 95)))
-    out["latency_ms_p50"] = round(statistics.median(r[0] for r in rounds), 3)
-    out["latency_ms_p95"] = round(statistics.median(r[1] for r in rounds), 3)
+    out["latency_ms_p50"], out["latency_ms_p95"] = latency(lambda img: pred.predict([img]), imgs,
+                                                           args.latency_n, args.repeats)
     # the peer in the same run: the bare network on a ready 28×28 tensor, no preprocessing
     x = splits.test.tensors[0][:1]
     with torch.inference_mode():
-        lat = []
-        for _ in range(args.latency_n):
-            t0 = time.perf_counter()
-            pred.model(x)
-            lat.append((time.perf_counter() - t0) * 1000)
-    out["peer_network_only_ms_p50"] = round(float(np.percentile(lat, 50)), 3)
+        out["peer_network_only_ms_p50"], _ = latency(lambda _: pred.model(x), [None], args.latency_n, args.repeats)
     return out
 
 
@@ -124,40 +131,14 @@ def sentiment(args) -> dict:
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
     pred.predict(texts[:512])
     out["sentences_per_s"] = round(throughput(pred, texts, args.repeats))
-    lat = []
-    for i in range(args.latency_n):
-        t0 = time.perf_counter()
-        pred.predict([texts[i % len(texts)]])
-        lat.append((time.perf_counter() - t0) * 1000)
-    out["latency_ms_p50"] = round(float(np.percentile(lat, 50)), 3)
-    out["latency_ms_p95"] = round(float(np.percentile(lat, 95)), 3)
+    out["latency_ms_p50"], out["latency_ms_p95"] = latency(lambda t: pred.predict([t]), texts,
+                                                           args.latency_n, args.repeats)
     splits = TASK.load_splits(args.data)
-    rates = []
-    for r in range(args.repeats):
-        cfg = TrainConfig.from_dict({**TASK.default_config().to_dict(), "max_batches": 40, "seed": r,
-                                     "early_stopping": 0})
-        run = train_model(TASK, splits, cfg, test_eval=False)
-        rates.append(40 * cfg.batch_size / run.result.seconds)
-    out["train_sentences_per_s"] = round(statistics.median(rates))
+    out["train_sentences_per_s"] = train_rate(TASK, splits, 40, args.repeats, early_stopping=0)
     acc = pred.card.get("metrics", {}).get("test_accuracy")
     out["sst2_test_accuracy"] = acc
     out["points_to_85"] = None if acc is None else round(100 * (TARGET - acc), 2)
     return out
-
-
-def latency(fn, items, n: int, repeats: int) -> tuple[float, float]:
-    """(p50, p95) in ms: the median of `repeats` rounds of `n` calls."""
-    for item in items[:10]:
-        fn(item)
-    rounds = []
-    for _ in range(repeats):
-        lat = []
-        for i in range(n):
-            t0 = time.perf_counter()
-            fn(items[i % len(items)])
-            lat.append((time.perf_counter() - t0) * 1000)
-        rounds.append((np.percentile(lat, 50), np.percentile(lat, 95)))
-    return round(statistics.median(r[0] for r in rounds), 3), round(statistics.median(r[1] for r in rounds), 3)
 
 
 def speech(args) -> dict:
@@ -179,12 +160,7 @@ def speech(args) -> dict:
     long = np.concatenate([np.zeros(8000, np.float32), *clips[:8]])
     out["scan_10s_recording_ms_p50"], _ = latency(lambda c: pred.scan(c, 16000), [long], 10, args.repeats)
     # training throughput on FSDD clips, augmentation included
-    from models.tasks import Splits
-    data = dataset(fsdd)
-    splits = Splits(data, None, None, pred.labels)
-    cfg = TrainConfig.from_dict({**TASK.default_config().to_dict(), "max_batches": 100})
-    run = train_model(TASK, splits, cfg, test_eval=False)
-    out["train_clips_per_s"] = round(100 * cfg.batch_size / run.result.seconds)
+    out["train_clips_per_s"] = train_rate(TASK, Splits(dataset(fsdd), None, None, pred.labels), 100, 1)
     return out
 
 
