@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.errors import DataError, DatasetMissing
+from data.uploads import decode_text
 from data.root import data_root
 
 SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
@@ -133,17 +134,18 @@ def merge(a: Texts, b: Texts) -> Texts:
 
 
 # ---- a user's CSV / TSV ---------------------------------------------------
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    if b"\x00" in data[:4096]:
-        raise DataError("This is not a text file (it holds binary data): upload a CSV or TSV of texts and labels.")
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DataError("The file's text encoding could not be read: save it as UTF-8.")
+def _csv_rows(data: bytes | str, separators: str) -> list[list[str]]:
+    """The rows of a CSV: split at commas, or at the first of `separators` that the
+    file's start holds more of than commas."""
+    text = decode_text(data, "a CSV or TSV of texts and labels").strip()
+    if not text:
+        raise DataError("The file is empty.")
+    sample = text[:5000]
+    delimiter = next((s for s in separators if sample.count(s) > sample.count(",")), ",")
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise DataError(f"Could not read the file as CSV: {e}.") from None
 
 
 def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -168,16 +170,7 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     """A CSV or TSV with a header row, one text column and one label column (any
     number of classes; labels as words or numbers). Raises DataError naming the
     problem; rows without text or label are skipped and reported."""
-    text = _decode(data).strip()
-    if not text:
-        raise DataError("The file is empty.")
-    sample = text[:5000]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else (";" if sample.count(";") > sample.count(",") else ",")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as e:
-        raise DataError(f"Could not read the file as CSV: {e}.") from None
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    rows = [r for r in _csv_rows(data, "\t;") if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DataError("The file needs a header row and at least one row of data.")
     header, body = rows[0], rows[1:]
@@ -217,15 +210,7 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
 
 def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
     """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
-    text = _decode(data).strip()
-    if not text:
-        raise DataError("The file is empty.")
-    sample = text[:5000]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
-    except csv.Error as e:
-        raise DataError(f"Could not read the file as CSV: {e}.") from None
+    rows = [r for r in _csv_rows(data, "\t") if r]
     header = rows[0]
     ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
     if ti is None:

@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from data.errors import DataError
+from data.uploads import decode_text
 
 DATASETS = ["xor", "moons", "circles", "spirals"]
 MIN_ROWS, MAX_CLASSES = 10, 10
@@ -126,19 +127,6 @@ def _number(s: str) -> float | None:
         return None
 
 
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        text = data
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")     # spreadsheet exports on Windows: cp1252-ish
-    if "\x00" in text:
-        raise DataError("This does not look like a CSV file: it holds binary data (NUL bytes).")
-    return text.lstrip("\ufeff")
-
-
 def _rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
     """(line number, cells) of every non-blank row."""
     first = next((line for line in text.splitlines() if line.strip()), "")
@@ -162,7 +150,7 @@ def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:
     or numbers). A first row without numbers in the feature columns is a header.
     With more than three columns, the first two numeric columns are the features
     and the last column is the label."""
-    rows = _rows(_decode(data), max_rows)
+    rows = _rows(decode_text(data, "a CSV file"), max_rows)
     if not rows:
         raise DataError("The file is empty.")
     width = len(rows[0][1])
