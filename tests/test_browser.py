@@ -103,6 +103,15 @@ def page(browser):
         context.close()
 
 
+def settle(page) -> None:
+    """Waits (up to 10 s, then goes on) for the app's run to finish: the "Running…/Stop" widget
+    goes away, so a screenshot shows the finished page. Not what a test asserts."""
+    try:
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
+    except sync_api.TimeoutError:
+        pass
+
+
 def test_home_lists_digits(server, page):
     page.goto(f"{server}/", wait_until="domcontentloaded")
     expect(page.get_by_role("heading", name="Backprop Showcase")).to_be_visible(timeout=45_000)
@@ -155,10 +164,7 @@ def test_draw_a_seven(server, page, tmp_path):
                 .first.wait_for(state="visible", timeout=10_000)
         except sync_api.TimeoutError:
             pass
-        try:  # and let the app's run finish (the "Running…/Stop" widget goes away)
-            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
-        except sync_api.TimeoutError:
-            pass
+        settle(page)
     finally:
         page.screenshot(path=str(shot))
         shutil.copyfile(shot, SHOT)
@@ -198,10 +204,7 @@ def test_typos_corrects_a_sentence(server, page):
         expect(marks).to_have_text(["desert", "world"])
         assert "alternatives: desert" in (marks.first.get_attribute("title") or "")
         expect(page.get_by_text("2 words corrected")).to_be_visible()
-        try:  # let the run finish (the "Running…" widget goes away) before the screenshot
-            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
-        except sync_api.TimeoutError:
-            pass
+        settle(page)
     finally:
         page.screenshot(path="/tmp/typos_app.png", full_page=True)
 
@@ -222,9 +225,6 @@ def test_speech_names_an_uploaded_recording(server, page, tmp_path):
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="upload a recording")
         uploader.locator("input[type='file']").set_input_files(str(clip))
         expect(page.locator("#prediction")).to_have_text("seven", timeout=45_000)
-        try:  # let the run finish before the screenshot
-            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
-        except sync_api.TimeoutError:
-            pass
+        settle(page)
     finally:
         page.screenshot(path="/tmp/speech_app.png", full_page=True)

@@ -1,6 +1,6 @@
 """End-to-end in Chromium: type a review on the Sentiment page of `apps/home.py` and read the verdict.
 Reuses tests/test_browser.py's fixtures (a live streamlit server, Debian's Chromium via Playwright)."""
-from test_browser import browser, expect, page, server, sync_api  # noqa: F401  (pytest fixtures)
+from test_browser import browser, expect, page, server, settle  # noqa: F401  (pytest fixtures)
 
 import pytest
 
@@ -19,9 +19,6 @@ def test_sentiment_reads_a_review(server, page):  # noqa: F811
         box.fill("An absolute delight from start to finish, I loved every minute!")
         box.press("Control+Enter")
         expect(page.locator("#verdict")).to_have_text("positive", timeout=30_000)
-        try:  # let the run finish before the screenshot
-            page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
-        except sync_api.TimeoutError:
-            pass
+        settle(page)
     finally:
         page.screenshot(path="/tmp/sentiment_app.png", full_page=True)
