@@ -15,7 +15,7 @@ from data.digit_images import read_image, to_mnist
 from data.mnist import load_mnist
 from models.lenet import LeNet5
 from models.predictor import Predictor
-from models.tasks import Splits, Task
+from models.tasks import Splits, Task, splits_from_examples  # noqa: F401  (re-exported)
 from models.trainer import TrainConfig
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -121,37 +121,6 @@ def read_digit_file(path: Path) -> np.ndarray:
 def load_image_folders(root: str | Path) -> LoadedClasses:
     """A user's class folders of images, each preprocessed as MNIST was made."""
     return load(root, IMAGE_EXTENSIONS, read_digit_file)
-
-
-def splits_from_examples(images: Sequence[np.ndarray], targets: Sequence[int], classes: Sequence[str],
-                         val_fraction: float = 0.2, seed: int = 0, source: str = "your own images",
-                         mix_with: Splits | None = None) -> Splits:
-    """Splits from a user's 28×28 examples (stratified, so that every class is in
-    both parts when it has two or more), optionally mixed with MNIST's training
-    images so that fine-tuning on a handful of drawings does not forget the rest."""
-    x = torch.from_numpy(np.stack(images)).float().unsqueeze(1)
-    y = torch.tensor(list(targets), dtype=torch.long)
-    g = torch.Generator().manual_seed(seed)
-    val_idx, tr_idx = [], []
-    for c in range(len(classes)):
-        idx = (y == c).nonzero().flatten()
-        idx = idx[torch.randperm(len(idx), generator=g)]
-        k = int(round(len(idx) * val_fraction)) if len(idx) >= 2 else 0
-        val_idx += idx[:k].tolist()
-        tr_idx += idx[k:].tolist()
-    train_x, train_y = x[tr_idx], y[tr_idx]
-    provenance = {"dataset": source, "train": len(tr_idx), "val": len(val_idx),
-                  "classes": list(classes)}
-    if mix_with is not None:
-        mx, my = mix_with.train.tensors
-        label_map = [list(classes).index(c) if c in classes else -1 for c in mix_with.labels]
-        mapped = torch.tensor(label_map)[my]
-        keep = mapped >= 0
-        train_x = torch.cat([train_x, mx[keep]])
-        train_y = torch.cat([train_y, mapped[keep]])
-        provenance["mixed_with"] = f"{int(keep.sum())} {mix_with.provenance.get('dataset', '')} training images"
-    val = TensorDataset(x[val_idx], y[val_idx]) if val_idx else None
-    return Splits(TensorDataset(train_x, train_y), val, val, list(classes), provenance)
 
 
 TASK = DigitsTask()

@@ -27,10 +27,9 @@ from data.speech_augment import SpeechAugment
 from data.speech_sets import (SILENCE, UNKNOWN, Clips, load_audio_folders, load_fsdd, load_word_folders,
                               silence_clips, speech_commands_folder)
 from data.speech_synth import KEYWORDS, UNKNOWN_WORDS, synthesise
-from models.digits import splits_from_examples
 from models.predictor import Predictor
 from models.speechnet import KeywordNet
-from models.tasks import Splits, Task
+from models.tasks import Splits, Task, splits_from_examples
 from models.trainer import TrainConfig
 
 LABELS = KEYWORDS + [UNKNOWN, SILENCE]

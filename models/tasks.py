@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn as nn
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, TensorDataset
 
 from data.errors import DataError
 from models.checkpoint import make_card, save_checkpoint
@@ -183,3 +184,35 @@ def evaluate_model(model: nn.Module, data: Dataset, labels: Sequence[str], colla
         result["confusion"] = confusion.tolist()
         result["per_class_accuracy"] = dict(zip(labels, per_class))
     return result
+
+
+def splits_from_examples(examples: Sequence[np.ndarray], targets: Sequence[int], classes: Sequence[str],
+                         val_fraction: float = 0.2, seed: int = 0, source: str = "your own images",
+                         mix_with: Splits | None = None) -> Splits:
+    """Splits from a user's preprocessed examples (a digit's 28×28 image, a clip's log-mel),
+    each given one channel axis; stratified, so that every class is in both parts when it
+    has two or more; optionally mixed with an official training set (`mix_with`) so that
+    fine-tuning on a handful of examples does not forget the rest."""
+    x = torch.from_numpy(np.stack(examples)).float().unsqueeze(1)
+    y = torch.tensor(list(targets), dtype=torch.long)
+    g = torch.Generator().manual_seed(seed)
+    val_idx, tr_idx = [], []
+    for c in range(len(classes)):
+        idx = (y == c).nonzero().flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        k = int(round(len(idx) * val_fraction)) if len(idx) >= 2 else 0
+        val_idx += idx[:k].tolist()
+        tr_idx += idx[k:].tolist()
+    train_x, train_y = x[tr_idx], y[tr_idx]
+    provenance = {"dataset": source, "train": len(tr_idx), "val": len(val_idx),
+                  "classes": list(classes)}
+    if mix_with is not None:
+        mx, my = mix_with.train.tensors
+        label_map = [list(classes).index(c) if c in classes else -1 for c in mix_with.labels]
+        mapped = torch.tensor(label_map)[my]
+        keep = mapped >= 0
+        train_x = torch.cat([train_x, mx[keep]])
+        train_y = torch.cat([train_y, mapped[keep]])
+        provenance["mixed_with"] = f"{int(keep.sum())} {mix_with.provenance.get('dataset', '')} training examples"
+    val = TensorDataset(x[val_idx], y[val_idx]) if val_idx else None
+    return Splits(TensorDataset(train_x, train_y), val, val, list(classes), provenance)
