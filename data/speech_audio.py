@@ -47,16 +47,23 @@ def preprocessing_card() -> dict:
                       "floored at -80 dB"]}
 
 
+def _open(source: bytes | str | os.PathLike, name: str = ""):
+    """An open soundfile.SoundFile, or a DataError with libsndfile's reason (not its
+    "Error opening <_io.BytesIO object at 0x…>" preamble)."""
+    import soundfile as sf
+    try:
+        return sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
+    except Exception as e:  # libsndfile's errors for corrupt or foreign files
+        reason = str(e).rsplit(": ", 1)[-1]
+        raise DataError(f"{name + ' is ' if name else ''}not a readable audio file (WAV, FLAC or OGG): "
+                        f"{reason}") from e
+
+
 def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MAX_SECONDS) -> tuple[np.ndarray, int]:
     """Decode a file (path or bytes) -> (mono float32 samples, sample rate).
     A file that is not audio, or holds no samples, is a DataError."""
-    import soundfile as sf
     name = "the upload" if isinstance(source, (bytes, bytearray)) else str(source)
-    try:
-        f = sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
-    except Exception as e:  # libsndfile's errors for corrupt or foreign files
-        raise DataError(f"{name} is not a readable audio file (WAV, FLAC or OGG): {e}") from e
-    with f:
+    with _open(source, name) as f:
         sr = f.samplerate
         frames = f.frames if max_seconds is None else min(f.frames, int(max_seconds * sr))
         try:
@@ -70,13 +77,9 @@ def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MA
 
 def audio_info(source: bytes | str | os.PathLike) -> dict:
     """Sample rate, channels and duration of a file, without decoding it."""
-    import soundfile as sf
-    try:
-        info = sf.info(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
-    except Exception as e:
-        raise DataError(f"not a readable audio file (WAV, FLAC or OGG): {e}") from e
-    return {"sample_rate": info.samplerate, "channels": info.channels,
-            "seconds": info.frames / info.samplerate if info.samplerate else 0.0}
+    with _open(source) as f:
+        return {"sample_rate": f.samplerate, "channels": f.channels,
+                "seconds": f.frames / f.samplerate if f.samplerate else 0.0}
 
 
 def decode_recording(data: bytes) -> tuple[np.ndarray, int, list[str]]:
