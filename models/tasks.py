@@ -116,8 +116,9 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
                 test_eval: bool = True, trainer_hook: Callable[[Trainer], None] | None = None) -> TrainRun:
     """Train from scratch (init=None) or fine-tune a copy of `init`; never touches `init` itself."""
     labels = splits.labels
+    # seeded before either branch: a fine-tune on new labels draws their output rows at random too
+    torch.manual_seed(cfg.seed)
     if init is None:
-        torch.manual_seed(cfg.seed)
         model = task.build_model(labels)
     else:
         model = with_labels(init, labels, init_labels or labels)

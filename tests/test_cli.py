@@ -55,7 +55,7 @@ def test_train_evaluate_predict_on_your_own_folders(tmp_path, folders):
     r = run("-m", "models.evaluate", "digits", "--weights", str(out), "--custom", str(folders))
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
-    assert result["n"] == 12 and result["accuracy"] == 1.0
+    assert result["n"] == 12 and result["accuracy"] == 1.0, (summary, result)
 
     digit_png(tmp_path / "one.png", "bar")
     (tmp_path / "broken.png").write_bytes(b"nope")

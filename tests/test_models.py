@@ -99,6 +99,22 @@ def test_fine_tuning_a_new_label_set_keeps_shared_rows_and_the_original():
         assert torch.equal(v, before[k])          # the original never moves
 
 
+def test_a_fine_tune_on_new_labels_is_reproducible_from_its_seed():
+    # the new output rows are random too: --seed must fix them, or a CLI fine-tune differs run to run
+    base = LeNet5()
+    x, y = torch.rand(16, 1, 28, 28), torch.tensor([0, 1] * 8)
+    splits = splits_from_examples(list(x[:, 0].numpy()), y.tolist(), ["7", "x"], 0.25, seed=0)
+
+    def tune(global_seed):
+        torch.manual_seed(global_seed)             # whatever the global RNG held before
+        run = train_model(TASK, splits, TrainConfig(epochs=1, batch_size=4, seed=5), init=base,
+                          init_labels=[str(i) for i in range(10)], test_eval=False)
+        return run.model.state_dict()
+    a, b = tune(1), tune(2)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
 def test_predictor_api_on_shipped_weights():
     p = load_predictor("digits")
     assert p.labels == [str(d) for d in range(10)] and p.task == "digits"
