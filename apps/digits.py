@@ -66,6 +66,8 @@ with draw_tab:
         st.caption(f"Model: {name}")
         if drawn is not None:
             show_prediction(drawn)
+        else:   # the canvas sends nothing until the first stroke
+            st.info("Draw a digit on the canvas and the network will read it.")
 
     with st.expander("Collect this drawing as a training example"):
         st.caption("Label drawings to retrain the model on your own handwriting (or on symbols of your own) "
