@@ -79,7 +79,7 @@ with draw_tab:
                 if not label.strip():
                     raise DataError("Give the drawing a label first.")
                 examples.append((to_mnist(drawn), label.strip()))
-                st.success(f"Added a '{label.strip()}' ({len(examples)} examples collected).")
+                st.success(f"Added a '{label.strip()}' ({len(examples)} collected so far).")
             except DataError as e:
                 st.warning(str(e))
         if examples:

@@ -136,26 +136,29 @@ def _canvas_box(page) -> dict:
             "width": off["width"], "height": off["height"]}
 
 
+def draw_seven(page) -> None:
+    """A "7" on the canvas: a bar across the top, then a diagonal down to the lower middle-left."""
+    box = _canvas_box(page)
+    assert box["width"] > 100 and box["height"] > 100, box
+
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    mouse = page.mouse
+    mouse.move(*at(0.25, 0.20))
+    mouse.down()
+    mouse.move(*at(0.75, 0.20), steps=15)
+    mouse.move(*at(0.42, 0.85), steps=20)
+    mouse.up()
+    mouse.move(5, 5)  # off the canvas, so its hover toolbar does not cover the page
+
+
 def test_draw_a_seven(server, page, tmp_path):
     shot = tmp_path / "digits.png"
     try:
         page.goto(f"{server}/digits", wait_until="domcontentloaded")
         expect(page.get_by_role("heading", name="Digits")).to_be_visible(timeout=45_000)
-        box = _canvas_box(page)
-        assert box["width"] > 100 and box["height"] > 100, box
-
-        def at(fx: float, fy: float) -> tuple[float, float]:
-            return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-
-        # A "7": a bar across the top, then a diagonal down to the lower middle-left.
-        mouse = page.mouse
-        mouse.move(*at(0.25, 0.20))
-        mouse.down()
-        mouse.move(*at(0.75, 0.20), steps=15)
-        mouse.move(*at(0.42, 0.85), steps=20)
-        mouse.up()
-        mouse.move(5, 5)  # off the canvas, so its hover toolbar does not cover the page
-
+        draw_seven(page)
         prediction = page.locator("#prediction")
         # to_have_text retries, so a prediction made on a half-sent stroke is waited past.
         expect(prediction).to_have_text("7", timeout=30_000)
@@ -169,6 +172,33 @@ def test_draw_a_seven(server, page, tmp_path):
         page.screenshot(path=str(shot))
         shutil.copyfile(shot, SHOT)
     assert shot.stat().st_size > 0
+
+
+def test_training_source_stays_chosen_as_examples_are_collected(server, page):
+    """Choose "Examples you collected here", collect one more drawing: the choice must still show.
+    (A count in the option's label once made the browser drop the selection; AppTest cannot see it.)"""
+    page.goto(f"{server}/digits", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Digits")).to_be_visible(timeout=45_000)
+    draw_seven(page)
+    expect(page.locator("#prediction")).to_have_text("7", timeout=30_000)
+    page.get_by_text("Collect this drawing as a training example").click()
+    page.get_by_role("textbox", name="Label").fill("7")
+    add = page.get_by_role("button", name="Add example")
+    add.click()
+    expect(page.get_by_text("1 collected so far")).to_be_visible(timeout=30_000)
+
+    page.get_by_role("tab", name="Train & retrain").click()
+    source = page.get_by_role("radiogroup", name="Train on")
+    source.get_by_text("Examples you collected here").click()
+    collected = source.get_by_role("radio").nth(2)
+    expect(collected).to_be_checked(timeout=30_000)
+
+    page.get_by_role("tab", name="Draw").click()
+    add.click()
+    expect(page.get_by_text("2 collected so far")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Train & retrain").click()
+    settle(page)
+    expect(collected).to_be_checked()
 
 
 def test_lab_one_whole_step_by_hand(server, page):

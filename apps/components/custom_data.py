@@ -67,7 +67,8 @@ def choose_data(task: Task, key: str, collected: list | None = None,
     at first: a task whose official data takes long to load need not load it on every visit."""
     options = {OFFICIAL: f"Official data ({official_name})", UPLOAD: "Upload your own (zip of class folders)"}
     if collected is not None:
-        options[COLLECTED] = f"Examples you collected here ({len(collected)})"
+        # a fixed label: when a radio option's label changes (a count in it), the browser shows none selected
+        options[COLLECTED] = "Examples you collected here"
     source = st.radio("Train on", list(options), format_func=options.get, key=f"{key}__source", horizontal=True,
                       index=list(options).index(default) if default in options else 0)
     if source == OFFICIAL:
