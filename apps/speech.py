@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import audio_charts, charts
-from apps.components.common import metric_line, model_picker, page_setup
+from apps.components.common import md_labels, metric_line, model_picker, page_setup
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
 from data.errors import DataError
@@ -22,7 +22,9 @@ st.caption("KeywordNet, a convolutional network trained by backpropagation on lo
            "keyword you say: zero … nine, yes, no, up, down, left, right, on, off, stop, go.")
 name, predictor, card = model_picker("speech")
 st.sidebar.caption(metric_line(card))
-st.sidebar.caption("Knows: " + ", ".join(label.replace("_", "\\_") for label in predictor.labels))
+st.sidebar.caption("Knows: " + md_labels(predictor.labels))
+if UNKNOWN not in predictor.labels:
+    st.sidebar.caption(f"No `{UNKNOWN}` class: this model names one of its words whatever it hears.")
 
 
 def decode(data: bytes, what: str):
@@ -121,10 +123,18 @@ def synthetic_voices(word: str, n: int) -> list:
         return [read_audio(p) for p in synthesise([word], tmp, n)]
 
 
+@st.cache_data(show_spinner="Synthesising other words…", max_entries=8)
+def synthetic_others(taught: tuple[str, ...], n: int, start: int) -> list:
+    from data.speech_synth import other_words, synthesise
+    with tempfile.TemporaryDirectory(prefix="bps-others-") as tmp:   # three voices a word
+        return [read_audio(p) for p in synthesise(other_words(taught, max(1, n // 3), start), tmp, 3)]
+
+
 with teach_tab:
     st.markdown("Name a word, record a handful of examples of it (five or more; different speeds and distances "
                 "help), do the same for a second word or more, then train in **Train & retrain** on *Examples you "
-                "collected here*. Recordings of silence are added for you, as `_silence_`.")
+                "collected here*. Recordings of silence are added for you, as `_silence_`; add other words as "
+                "`_unknown_`, or the model will name one of your words whatever it hears.")
     word = st.text_input("Word to teach", max_chars=24, key="speech_word", placeholder="e.g. hello").strip().lower()
     rnd = st.session_state.get("speech_teach_round", 0)
     a, b = st.columns(2)
@@ -150,11 +160,25 @@ with teach_tab:
             st.rerun()
         except DataError as e:
             st.warning(str(e))
+    taught = [label for _, label in examples if label not in (UNKNOWN, SILENCE)]
+    # twice as many as your words' clips: with real digits as the other speech, as many left 80% of
+    # them named as a taught word, and three times as many drowned the taught words
+    n_other = min(90, max(12, 2 * len(taught))) // 3 * 3
+    n_unknown = sum(label == UNKNOWN for _, label in examples)
+    if st.button(f"Add {n_other} clips of other words as `{UNKNOWN}` (synthetic voices)", disabled=not taught,
+                 help="Words that are none of yours, so that the model learns to say it heard none of them. "
+                      "More make it answer `_unknown_` more readily, and name your words less often."):
+        try:
+            exclude = tuple(sorted({*taught, word} - {""}))
+            add_examples(synthetic_others(exclude, n_other, n_unknown // 3), UNKNOWN)
+            st.rerun()
+        except DataError as e:
+            st.warning(str(e))
     if not word:
         st.caption("Type the word first; then record, upload or synthesise examples of it.")
     if examples:
         counts = pd.Series([label for _, label in examples]).value_counts().sort_index()
-        st.write("Collected: " + ", ".join(f"**{k}** {v}" for k, v in counts.items()))
+        st.write("Collected: " + ", ".join(f"**{md_labels([k])}** {v}" for k, v in counts.items()))
         last_item, last_label = examples[-1]
         st.caption(f"The last one ({last_label}):")
         st.audio(wav_bytes(resample(*last_item).numpy()), format="audio/wav")

@@ -62,6 +62,17 @@ class Job:
     path: Path
 
 
+def other_words(exclude, k: int, start: int = 0) -> list[str]:
+    """k distinct words of UNKNOWN_WORDS that are none of `exclude`: the other speech a model
+    taught a few words needs as `_unknown_`, or it names one of them whatever is said. One fixed
+    shuffle, read from `start` on, so that asking again (start = words already taken) gives new ones."""
+    skip = {w.lower() for w in exclude}
+    pool = [w for w in UNKNOWN_WORDS if w not in skip]
+    random.Random(0).shuffle(pool)
+    k = min(k, len(pool))
+    return [pool[(start + i) % len(pool)] for i in range(k)]
+
+
 def engines_available() -> list[str]:
     return [e for e, exe in [("espeak", "espeak-ng"), ("flite", "flite"), ("festival", "text2wave")]
             if shutil.which(exe)]

@@ -141,3 +141,22 @@ def test_bootstrap_a_word_with_synthetic_voices():
     next(b for b in at.button if b.label.startswith("Bootstrap with 4")).click().run()
     no_exception(at)
     assert [label for _, label in at.session_state["speech_examples"]] == ["banana"] * 4
+
+
+def test_other_words_as_unknown_are_none_of_the_taught_ones():
+    from data.speech_synth import engines_available, other_words
+    assert "hello" not in other_words(["hello", "Banana"], 100)
+    first, more = other_words([], 8), other_words([], 8, start=8)
+    assert len(set(first + more)) == 16 and first == other_words([], 8)
+    if not engines_available():
+        pytest.skip("no speech synthesiser installed")
+    at = app()
+    assert not [b for b in at.button if "as `_unknown_`" in b.label and not b.disabled]   # nothing taught yet
+    at.text_input(key="speech_word").set_value("hello").run()
+    at.slider(key="speech_n_voices").set_value(6).run()
+    next(b for b in at.button if b.label.startswith("Bootstrap with 6")).click().run()
+    next(b for b in at.button if b.label.startswith("Add 12 clips of other words")).click().run()
+    no_exception(at)
+    labels = [label for _, label in at.session_state["speech_examples"]]
+    assert labels == ["hello"] * 6 + ["_unknown_"] * 12
+    assert "**\\_unknown\\_** 12" in texts(at)

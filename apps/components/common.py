@@ -7,6 +7,7 @@ never touches the shipped weights on disk or another session's models.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -84,6 +85,11 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
             except (CheckpointError, KeyError, RuntimeError, ValueError) as e:
                 st.error(f"Could not load that model: {e}")
     return active_model(task)
+
+
+def md_labels(labels) -> str:
+    """Labels for a markdown line: `_silence_` or a user's `*star*` would otherwise turn italic."""
+    return ", ".join(re.sub(r"([_*`\\])", r"\\\1", str(label)) for label in labels)
 
 
 def metric_line(card: dict) -> str:

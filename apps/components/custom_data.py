@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from apps.components.common import md_labels
 from data.errors import DataError, DatasetMissing
 from models.tasks import Splits, Task
 
@@ -110,4 +111,4 @@ def _describe(s: Splits) -> str:
         parts.append(f"{len(s.test)} for testing")
     if p.get("mixed_with"):
         parts.append(f"mixed with {p['mixed_with']}")
-    return ", ".join(parts) + f"; labels {', '.join(s.labels)}."
+    return ", ".join(parts) + f"; labels {md_labels(s.labels)}."

@@ -12,7 +12,7 @@ from typing import Callable
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import add_session_model, active_model
+from apps.components.common import active_model, add_session_model, md_labels
 from models.checkpoint import to_zip
 from models.jobs import TrainingJob
 from models.tasks import Splits, Task, evaluate_model, train_model
@@ -94,8 +94,8 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
         _, current, _ = active_model(task.name)
         cfg, fine_tune, augment = settings_form(task, key, defaults)
         if fine_tune and data is not None and data.labels != current.labels:
-            st.caption(f"The model in use knows {', '.join(current.labels)}; fine-tuning on "
-                       f"{', '.join(data.labels)} keeps its features and gives it a new output layer.")
+            st.caption(f"The model in use knows {md_labels(current.labels)}; fine-tuning on "
+                       f"{md_labels(data.labels)} keeps its features and gives it a new output layer.")
     if data_note:
         st.caption(data_note)
     go, stop, _ = st.columns([1, 1, 4])
