@@ -180,7 +180,7 @@ with teach_tab:
         counts = pd.Series([label for _, label in examples]).value_counts().sort_index()
         st.write("Collected: " + ", ".join(f"**{md_labels([k])}** {v}" for k, v in counts.items()))
         last_item, last_label = examples[-1]
-        st.caption(f"The last one ({last_label}):")
+        st.caption(f"The last one ({md_labels([last_label])}):")
         st.audio(wav_bytes(resample(*last_item).numpy()), format="audio/wav")
         if st.button("Forget the collected examples"):
             examples.clear()
