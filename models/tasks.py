@@ -9,6 +9,7 @@ same way for all of them.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -100,6 +101,13 @@ def with_labels(model: nn.Module, labels: Sequence[str], old_labels: Sequence[st
     model.output = new
     model.config = {**model.config, "num_classes": len(labels)}
     return model
+
+
+def epochs_for(n_train: int, batch_size: int, epochs: int, min_steps: int = 60, most: int = 100) -> int:
+    """`epochs`, or more where a small data set would get fewer than `min_steps` weight updates:
+    4 epochs of 48 texts in batches of 32 are 8 updates, too few to learn even 3 easy classes."""
+    steps = max(1, math.ceil(n_train / max(1, batch_size)))
+    return max(epochs, min(most, math.ceil(min_steps / steps)))
 
 
 @dataclass

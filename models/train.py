@@ -18,13 +18,14 @@ import torch.distributed as dist
 from data.errors import DataError
 from models.checkpoint import CheckpointError
 from models.predictor import TASK_MODULES, get_task, load_predictor
-from models.tasks import train_model
+from models.tasks import epochs_for, train_model
 from models.trainer import ProgressBar, TrainConfig
 
 
 def config_arguments(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
-    p.add_argument("--epochs", type=int)
+    p.add_argument("--epochs", type=int,
+                   help="default: the task's, or more for a small data set (at least 60 weight updates)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--optimizer", choices=["adam", "sgd"])
@@ -98,6 +99,8 @@ def main(argv=None) -> int:
         if args.init != "none":
             pred = load_predictor(args.task, None if args.init == "shipped" else args.init)
             init, init_labels = pred.model, pred.labels
+        if args.epochs is None and args.resume is None:   # a small data set of your own needs more epochs
+            cfg.epochs = epochs_for(len(splits.train), cfg.batch_size, cfg.epochs)
         run = train_model(task, splits, cfg, init=init, init_labels=init_labels, callbacks=[ProgressBar()],
                           out=args.out, resume=args.resume, augment=not args.no_augment)
     except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:

@@ -66,6 +66,14 @@ def test_train_evaluate_predict_on_your_own_folders(tmp_path, folders):
     assert lines[0]["label"] == "bar" and "not an image" in lines[1]["error"]
 
 
+def test_without_epochs_a_small_data_set_gets_enough_updates(tmp_path, folders):
+    r = run("-m", "models.train", "digits", "--custom", str(folders), "--init", "shipped", "--out", str(tmp_path / "m"))
+    assert r.returncode == 0, r.stderr
+    card = json.loads((tmp_path / "m.json").read_text())
+    assert card["hyperparameters"]["epochs"] == 60      # 10 images, one batch an epoch: 60 updates
+    assert card["metrics"]["val_accuracy"] == 1.0
+
+
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, folders):
     (folders / "ring").rename(tmp_path / "elsewhere")
     r = run("-m", "models.train", "digits", "--custom", str(folders), "--out", str(tmp_path / "x"))

@@ -85,6 +85,19 @@ def test_train_on_a_csv_with_one_label_is_refused(at):
     assert any("No text column" in e.value for e in at.error)
 
 
+def test_epochs_follow_a_small_data_set_until_set_by_hand(at):
+    assert at.number_input(key="sent_custom__epochs").value == 4
+    rows = ["text,label"] + [f"{w} service,{lab}" for w, lab in [("great", "yay"), ("slow", "nay")] * 30]
+    at = upload(at, "sent_train_file", "small.csv", "\n".join(rows))     # 48 to train on: 2 batches of 32
+    assert at.number_input(key="sent_custom__epochs").value == 30
+    assert any("30 epochs of 48 training examples in batches of 32: 60 weight updates" in c.value
+               for c in at.caption)
+    at.number_input(key="sent_custom__epochs").set_value(7).run()
+    at = upload(at, "sent_train_file", "more.csv", "\n".join(rows + rows[1:]))
+    assert at.number_input(key="sent_custom__epochs").value == 7          # the user's choice stays
+    no_exception(at)
+
+
 def test_fine_tune_on_a_csv_then_use_it(at):
     rows = ["text,label"] + [f"{w} service,{lab}" for w, lab in [("great", "yay"), ("kind", "yay"),
                                                                  ("slow", "nay"), ("rude", "nay")] * 5]

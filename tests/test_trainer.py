@@ -150,3 +150,10 @@ def test_optimisers_and_schedules(optimizer, schedule):
     lrs = [r["lr"] for r in result.history.batches]
     assert len(set(lrs)) > 1
     assert result.history.epochs[-1]["val_accuracy"] > 0.9
+
+
+def test_small_data_sets_get_enough_weight_updates():
+    from models.tasks import epochs_for
+    assert epochs_for(48, 32, 4) == 30            # 2 batches an epoch: 60 updates, not 8
+    assert epochs_for(60_000, 64, 4) == 4          # a full data set keeps its epochs
+    assert epochs_for(3, 64, 4) == 60 and epochs_for(1, 1, 4, most=50) == 50

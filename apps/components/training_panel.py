@@ -2,11 +2,12 @@
 curves, then evaluate, download and use the model at once.
 
 Training runs in a background thread (models.jobs.TrainingJob) so the page stays
-usable; a fragment polls it twice a second. The model being trained is a copy:
+usable; a fragment polls it every two seconds. The model being trained is a copy:
 the shipped model and the session's other models are never modified.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import streamlit as st
@@ -15,18 +16,24 @@ from apps.components import charts
 from apps.components.common import active_model, add_session_model, md_labels
 from models.checkpoint import to_zip
 from models.jobs import TrainingJob
-from models.tasks import Splits, Task, evaluate_model, train_model
+from models.tasks import Splits, Task, epochs_for, evaluate_model, train_model
 from models.trainer import TrainConfig
 
 REFRESH_S = 2.0
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
 
 
-def settings_form(task: Task, key: str, defaults: TrainConfig) -> tuple[TrainConfig, bool, bool]:
+def settings_form(task: Task, key: str, defaults: TrainConfig, n_train: int | None) -> tuple[TrainConfig, bool, bool]:
     """(config, fine_tune, augment) from the panel's controls."""
     c1, c2, c3, c4 = st.columns(4)
     mode = c1.radio("Start from", ["Fine-tune the model in use", "Train from scratch"], key=f"{key}__mode")
-    epochs = c1.number_input("Epochs", 1, 500, defaults.epochs, key=f"{key}__epochs")
+    # the data arrive after the panel first shows: the epochs follow their size until the user sets them
+    auto = epochs_for(n_train, defaults.batch_size, defaults.epochs) if n_train else defaults.epochs
+    ekey, akey = f"{key}__epochs", f"{key}__epochs_auto"
+    if st.session_state.get(ekey) in (None, st.session_state.get(akey)):
+        st.session_state[ekey] = auto
+    st.session_state[akey] = auto
+    epochs = c1.number_input("Epochs", 1, 500, key=ekey)
     lr_default = min(LEARNING_RATES, key=lambda v: abs(v - defaults.lr))
     lr = c2.select_slider("Learning rate", LEARNING_RATES, value=lr_default, key=f"{key}__lr",
                           format_func=lambda v: f"{v:g}")
@@ -92,7 +99,11 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
     defaults = defaults or task.default_config()
     with st.expander("Training settings", expanded=not running):
         _, current, _ = active_model(task.name)
-        cfg, fine_tune, augment = settings_form(task, key, defaults)
+        cfg, fine_tune, augment = settings_form(task, key, defaults, None if data is None else len(data.train))
+        if data is not None:
+            updates = cfg.epochs * math.ceil(len(data.train) / cfg.batch_size)
+            st.caption(f"{cfg.epochs} epochs of {len(data.train):,} training examples in batches of "
+                       f"{cfg.batch_size}: {updates:,} weight updates.")
         if fine_tune and data is not None and data.labels != current.labels:
             st.caption(f"The model in use knows {md_labels(current.labels)}; fine-tuning on "
                        f"{md_labels(data.labels)} keeps its features and gives it a new output layer.")
