@@ -22,7 +22,8 @@ from torch.utils.data import Dataset, TensorDataset
 from data.errors import DataError
 from models.checkpoint import make_card, save_checkpoint
 from models.predictor import Predictor
-from models.trainer import Callback, FitResult, TrainConfig, Trainer, make_batches, to_device
+from models.batches import make_batches, to_device
+from models.trainer import Callback, FitResult, TrainConfig, Trainer
 
 
 @dataclass
