@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch.utils.data import TensorDataset
 
-from data import spelling
+from data import spelling, typo_noise
 from data.errors import DataError
 from data.typo_features import CandidateIndex, featurize, to_batch
 from models.predictor import Predictor
@@ -178,8 +178,8 @@ class TyposTask(Task):
             added = {w: int(vocab.counts[vocab.index[w]]) for w in user.words}
         index = index or build_index({"data": {"vocabulary_added": added}})
         n_val = int(n_pairs * val_fraction)
-        train_pairs = spelling.pairs(vocab, n_pairs - n_val, seed=seed) + list(extra_pairs) * 20
-        val_pairs = spelling.pairs(vocab, n_val, seed=seed + 10_000)
+        train_pairs = typo_noise.pairs(vocab, n_pairs - n_val, seed=seed) + list(extra_pairs) * 20
+        val_pairs = typo_noise.pairs(vocab, n_val, seed=seed + 10_000)
         train, dropped = examples(train_pairs, index)
         val, _ = examples(val_pairs, index)
         if train is None:
@@ -221,7 +221,7 @@ class TyposTask(Task):
             raise DataError(f"More than two edits apart, so the candidates never include the correction: "
                             f"{', '.join(far[:5])}.")
         vocab = spelling.load_vocabulary()
-        train, _ = examples(list(taught) * 50 + spelling.pairs(vocab, replay, seed=seed + 77), index)
+        train, _ = examples(list(taught) * 50 + typo_noise.pairs(vocab, replay, seed=seed + 77), index)
         val, _ = examples(taught, index)
         # the words a model was taught before stay in its card, so its index keeps them
         return Splits(train, val, val, [], {"dataset": f"{len(taught)} taught pairs among {replay} noise-model "

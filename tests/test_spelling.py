@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from data.errors import DataError
-from data.spelling import (ERROR_TYPES, NEIGHBOURS, NoiseModel, Vocabulary, codespell_pairs, is_word_like,
-                           load_vocabulary, pairs, read_pairs_csv, restore_case, split_token)
+from data.spelling import (Vocabulary, codespell_pairs, is_word_like, load_vocabulary, read_pairs_csv, restore_case,
+                           split_token)
+from data.typo_noise import ERROR_TYPES, NEIGHBOURS, NoiseModel, pairs
 
 
 @pytest.fixture(scope="module")
