@@ -83,13 +83,19 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
+    # one Playwright per module: a second sync_playwright() inside a test would find this one's loop
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.fixture
@@ -260,7 +266,7 @@ def test_speech_names_an_uploaded_recording(server, page, tmp_path):
         page.screenshot(path="/tmp/speech_app.png", full_page=True)
 
 
-def test_speech_hears_a_word_said_into_the_microphone(server, tmp_path):
+def test_speech_hears_a_word_said_into_the_microphone(server, playwright, tmp_path):
     """The microphone path end to end: Chromium's fake capture device plays a held-out FSDD
     recording (resampled to 48 kHz, with silence around it) into st.audio_input."""
     import numpy as np
@@ -278,20 +284,19 @@ def test_speech_hears_a_word_said_into_the_microphone(server, tmp_path):
     sf.write(mic, np.concatenate([pad, resample(wave, sr, 48_000).numpy(), pad]), 48_000, subtype="PCM_16")
     fake_mic = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-audio-capture={mic}"]
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_mic)
-        try:
-            page = b.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"]).new_page()
-            page.goto(f"{server}/speech", wait_until="domcontentloaded")
-            expect(page.get_by_role("heading", name="Speech commands", level=1)).to_be_visible(timeout=45_000)
-            recorder = page.locator("[data-testid='stAudioInput']").first
-            recorder.get_by_role("button", name="Record").click()
-            page.wait_for_timeout(2_600)
-            recorder.get_by_role("button", name="Stop recording").click()
-            heard = page.locator("#prediction")
-            expect(heard).to_contain_text("seven", timeout=45_000)
-            assert set(heard.inner_text().split(" · ")) == {"seven"}, heard.inner_text()
-            settle(page)
-            page.screenshot(path="/tmp/speech_microphone.png", full_page=True)
-        finally:
-            b.close()
+    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_mic)
+    try:
+        page = b.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"]).new_page()
+        page.goto(f"{server}/speech", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Speech commands", level=1)).to_be_visible(timeout=45_000)
+        recorder = page.locator("[data-testid='stAudioInput']").first
+        recorder.get_by_role("button", name="Record").click()
+        page.wait_for_timeout(2_600)
+        recorder.get_by_role("button", name="Stop recording").click()
+        heard = page.locator("#prediction")
+        expect(heard).to_contain_text("seven", timeout=45_000)
+        assert set(heard.inner_text().split(" · ")) == {"seven"}, heard.inner_text()
+        settle(page)
+        page.screenshot(path="/tmp/speech_microphone.png", full_page=True)
+    finally:
+        b.close()

@@ -1,6 +1,6 @@
 """End-to-end in Chromium: type a review on the Sentiment page of `apps/home.py` and read the verdict.
 Reuses tests/test_browser.py's fixtures (a live streamlit server, Debian's Chromium via Playwright)."""
-from test_browser import browser, expect, page, server, settle  # noqa: F401  (pytest fixtures)
+from test_browser import browser, expect, page, playwright, server, settle  # noqa: F401  (pytest fixtures)
 
 import pytest
 
