@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import audio_charts, charts
-from apps.components.common import md_labels, metric_line, model_picker, page_setup
+from apps.components.common import SHIPPED, md_labels, metric_line, model_picker, page_setup
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
 from data.errors import DataError
@@ -99,6 +99,10 @@ with listen_tab:
                                    key="speech_record")
         upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload")
         st.caption(f"Model: {name}")
+        if name == SHIPPED:
+            st.caption("The digits were learnt from six real speakers and synthetic voices; yes, no, up, down, "
+                       "left, right, on, off, stop and go from synthetic voices alone, and are less sure with "
+                       "real ones (README: *Speech commands*). *Teach it your words* can learn your voice.")
     with right:
         source = (upload, upload.name) if upload is not None else (recording, "Your recording")
         if source[0] is None:
