@@ -51,7 +51,7 @@ def synthetic_to_real(root=None, cfg: TrainConfig | None = None, log: Callable[[
                       augment: bool = True) -> dict:
     """Train on the synthetic voices and the silence alone, test on FSDD's real speakers: how well
     people are understood saying a word the network learnt from synthetic voices only, as it
-    learnt the fourteen keywords that are not digits (no real recordings of those are here).
+    learnt the ten keywords that are not digits (no real recordings of those are here).
     FSDD's official test takes are left out, so that choosing a recipe by this never sees them."""
     from models.speech import FSDD_TEST_TAKES
     fsdd, other = TASK.training_clips(root, log)
