@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import metric_line, model_picker, page_setup
+from apps.components.common import app_header
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
 from data.digit_images import EmptyImageError, read_image, to_mnist
@@ -11,11 +11,9 @@ from data.errors import DataError
 from models.digits import TASK
 from models.trainer import TrainConfig
 
-page_setup("Digits", ":material/draw:")
-st.title(":material/draw: Digits")
-st.caption("LeNet-5, a convolutional network trained by backpropagation, reads the digit you draw.")
-name, predictor, card = model_picker("digits")
-st.sidebar.caption(metric_line(card))
+name, predictor, card = app_header(
+    "digits", "Digits", ":material/draw:",
+    "LeNet-5, a convolutional network trained by backpropagation, reads the digit you draw.")
 
 
 def canvas(key: str, size: int = 280):

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import metric_line, model_picker, page_setup
+from apps.components.common import app_header
 from apps.components.custom_data import official_splits
 from apps.components.training_panel import training_panel
 from data import sentiment_data as sd
@@ -17,12 +17,10 @@ from models import sentiment_bptt
 from models.sentiment import TASK
 from models.trainer import TrainConfig
 
-page_setup("Sentiment", ":material/sentiment_satisfied:")
-st.title(":material/sentiment_satisfied: Sentiment")
-st.caption("A recurrent network (an LSTM read both ways over GloVe word vectors, sub-word pieces and a sentiment "
-           "lexicon) reads your text one token at a time, trained by backpropagation through time.")
-name, predictor, card = model_picker("sentiment")
-st.sidebar.caption(metric_line(card))
+name, predictor, card = app_header(
+    "sentiment", "Sentiment", ":material/sentiment_satisfied:",
+    "A recurrent network (an LSTM read both ways over GloVe word vectors, sub-word pieces and a "
+    "sentiment lexicon) reads your text one token at a time, trained by backpropagation through time.")
 PERCENT = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
 FINE_TUNE = TrainConfig(epochs=4, batch_size=32, lr=1e-3, optimizer="adam", schedule="constant", clip_grad_norm=5.0)
 EXAMPLES = ["The pasta was cold and the waiter was rude. Never again.",

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import audio_charts, charts
-from apps.components.common import SHIPPED, md_labels, metric_line, model_picker, page_setup
+from apps.components.common import SHIPPED, app_header, md_labels
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
 from data.errors import DataError
@@ -16,12 +16,10 @@ from models.trainer import TrainConfig
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus"]
 SCAN_FROM_S = 1.25   # longer recordings are scanned window by window
 
-page_setup("Speech commands", ":material/mic:")
-st.title(":material/mic: Speech commands")
-st.caption("KeywordNet, a convolutional network trained by backpropagation on log-mel spectrograms, names the "
-           "keyword you say: zero … nine, yes, no, up, down, left, right, on, off, stop, go.")
-name, predictor, card = model_picker("speech")
-st.sidebar.caption(metric_line(card))
+name, predictor, card = app_header(
+    "speech", "Speech commands", ":material/mic:",
+    "KeywordNet, a convolutional network trained by backpropagation on log-mel spectrograms, names "
+    "the keyword you say: zero … nine, yes, no, up, down, left, right, on, off, stop, go.")
 st.sidebar.caption("Knows: " + md_labels(predictor.labels))
 if UNKNOWN not in predictor.labels:
     st.sidebar.caption(f"No `{UNKNOWN}` class: this model names one of its words whatever it hears.")

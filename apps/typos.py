@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import active_model, metric_line, model_picker, page_setup
+from apps.components.common import active_model, app_header
 from apps.components.training_panel import training_panel
 from data import spelling
 from data.errors import DataError
@@ -16,12 +16,10 @@ from models.typos import MAX_TEXT, MAX_WORD, TASK
 from models.typos_baselines import evaluate
 from models.typos_eval import Ours
 
-page_setup("Typos", ":material/spellcheck:")
-st.title(":material/spellcheck: Typos")
-st.caption("A classic index finds every known word within two edits of what you typed; TypoNet, a small "
-           "network trained by backpropagation, scores them and picks the word you meant.")
-name, predictor, card = model_picker("typos")
-st.sidebar.caption(metric_line(card))
+name, predictor, card = app_header(
+    "typos", "Typos", ":material/spellcheck:",
+    "A classic index finds every known word within two edits of what you typed; TypoNet, a small "
+    "network trained by backpropagation, scores them and picks the word you meant.")
 if card.get("data", {}).get("vocabulary_added"):
     st.sidebar.caption(f"Knows {len(card['data']['vocabulary_added']):,} words of yours besides English.")
 

@@ -25,6 +25,17 @@ def page_setup(title: str, icon: str) -> None:
         pass  # already set by the suite's home page
 
 
+def app_header(task: str, title: str, icon: str, caption: str) -> tuple[str, Predictor, dict]:
+    """The top of a task's page: title and caption, the sidebar's model picker and the model's figures.
+    Returns the model in use as (name, predictor, card)."""
+    page_setup(title, icon)
+    st.title(f"{icon} {title}")
+    st.caption(caption)
+    name, predictor, card = model_picker(task)
+    st.sidebar.caption(metric_line(card))
+    return name, predictor, card
+
+
 @st.cache_resource(show_spinner="Loading the shipped model…")
 def shipped_predictor(task: str) -> Predictor:
     return load_predictor(task)
