@@ -1,5 +1,4 @@
 """Speech commands: KeywordNet names the keyword you say into the microphone, and learns your own words."""
-import tempfile
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +8,8 @@ from apps.components.common import SHIPPED, app_header, md_labels
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
 from data.errors import DataError
-from data.speech_audio import SAMPLE_RATE, decode_recording, read_audio, resample, wav_bytes
+from data.speech_audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
+from data.speech_synth import other_words, synthesise_clips
 from models.speech import SILENCE, TASK, UNKNOWN
 from models.trainer import TrainConfig
 
@@ -119,17 +119,8 @@ def add_examples(items, label: str) -> None:
 
 
 @st.cache_data(show_spinner="Synthesising voices…", max_entries=32)
-def synthetic_voices(word: str, n: int) -> list:
-    from data.speech_synth import synthesise
-    with tempfile.TemporaryDirectory(prefix="bps-voices-") as tmp:
-        return [read_audio(p) for p in synthesise([word], tmp, n)]
-
-
-@st.cache_data(show_spinner="Synthesising other words…", max_entries=8)
-def synthetic_others(taught: tuple[str, ...], n: int, start: int) -> list:
-    from data.speech_synth import other_words, synthesise
-    with tempfile.TemporaryDirectory(prefix="bps-others-") as tmp:   # three voices a word
-        return [read_audio(p) for p in synthesise(other_words(taught, max(1, n // 3), start), tmp, 3)]
+def synthetic_clips(words: tuple[str, ...], per_word: int) -> list:
+    return synthesise_clips(words, per_word)
 
 
 with teach_tab:
@@ -158,7 +149,7 @@ with teach_tab:
     n_voices = st.slider("Synthetic voices to add", 4, 24, 12, key="speech_n_voices")
     if st.button(f"Bootstrap with {n_voices} synthetic voices saying it", disabled=not word):
         try:
-            add_examples(synthetic_voices(word, n_voices), word)
+            add_examples(synthetic_clips((word,), n_voices), word)
             st.rerun()
         except DataError as e:
             st.warning(str(e))
@@ -172,7 +163,8 @@ with teach_tab:
                       "More make it answer `_unknown_` more readily, and name your words less often."):
         try:
             exclude = tuple(sorted({*taught, word} - {""}))
-            add_examples(synthetic_others(exclude, n_other, n_unknown // 3), UNKNOWN)
+            others = other_words(exclude, max(1, n_other // 3), n_unknown // 3)
+            add_examples(synthetic_clips(tuple(others), 3), UNKNOWN)        # three voices a word
             st.rerun()
         except DataError as e:
             st.warning(str(e))

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from data.errors import DataError
@@ -158,6 +159,13 @@ def synthesise(words, out: str | Path, per_word: int = 24, engines: list[str] | 
     if failed and log:
         log(f"{len(failed)} clips failed, e.g. {failed[0]}")
     return done
+
+
+def synthesise_clips(words, per_word: int) -> list[tuple[np.ndarray, int]]:
+    """per_word clips of each word as (waveform, rate), made in a folder that is gone afterwards:
+    what the app's teaching tab adds to a user's examples."""
+    with tempfile.TemporaryDirectory(prefix="bps-voices-") as tmp:
+        return [read_audio(p) for p in synthesise(words, tmp, per_word)]
 
 
 def main(argv=None) -> int:
