@@ -104,11 +104,15 @@ def with_labels(model: nn.Module, labels: Sequence[str], old_labels: Sequence[st
     return model
 
 
+def weight_updates(n_train: int, batch_size: int, epochs: int = 1) -> int:
+    """How many optimizer steps `epochs` over `n_train` examples make (a last short batch is a step)."""
+    return epochs * max(1, math.ceil(n_train / max(1, batch_size)))
+
+
 def epochs_for(n_train: int, batch_size: int, epochs: int, min_steps: int = 60, most: int = 100) -> int:
     """`epochs`, or more where a small data set would get fewer than `min_steps` weight updates:
     4 epochs of 48 texts in batches of 32 are 8 updates, too few to learn even 3 easy classes."""
-    steps = max(1, math.ceil(n_train / max(1, batch_size)))
-    return max(epochs, min(most, math.ceil(min_steps / steps)))
+    return max(epochs, min(most, math.ceil(min_steps / weight_updates(n_train, batch_size))))
 
 
 @dataclass

@@ -7,7 +7,6 @@ the shipped model and the session's other models are never modified.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import streamlit as st
@@ -16,7 +15,7 @@ from apps.components import charts
 from apps.components.common import active_model, add_session_model, md_labels
 from models.checkpoint import to_zip
 from models.jobs import TrainingJob
-from models.tasks import Splits, Task, epochs_for, evaluate_model, train_model
+from models.tasks import Splits, Task, epochs_for, evaluate_model, train_model, weight_updates
 from models.trainer import TrainConfig
 
 REFRESH_S = 2.0
@@ -101,7 +100,7 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
         _, current, _ = active_model(task.name)
         cfg, fine_tune, augment = settings_form(task, key, defaults, None if data is None else len(data.train))
         if data is not None:
-            updates = cfg.epochs * math.ceil(len(data.train) / cfg.batch_size)
+            updates = weight_updates(len(data.train), cfg.batch_size, cfg.epochs)
             st.caption(f"{cfg.epochs} epochs of {len(data.train):,} training examples in batches of "
                        f"{cfg.batch_size}: {updates:,} weight updates.")
         if fine_tune and data is not None and data.labels != current.labels:
