@@ -154,8 +154,8 @@ with teach_tab:
         except DataError as e:
             st.warning(str(e))
     taught = [label for _, label in examples if label not in (UNKNOWN, SILENCE)]
-    # twice as many as your words' clips: with real digits as the other speech, as many left 80% of
-    # them named as a taught word, and three times as many drowned the taught words
+    # twice as many as your words' clips: `python -m models.speech_teach_eval` measures the trade-off
+    # (as many rejected a third of real other speech, three times as many drowned the taught words)
     n_other = min(90, max(12, 2 * len(taught))) // 3 * 3
     n_unknown = sum(label == UNKNOWN for _, label in examples)
     if st.button(f"Add {n_other} clips of other words as `{UNKNOWN}` (synthetic voices)", disabled=not taught,

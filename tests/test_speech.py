@@ -265,3 +265,17 @@ def test_synthetic_only_is_tested_on_real_speakers_never_on_test_takes(fsdd_test
     result = speech_loso.synthetic_to_real(cfg=TrainConfig(epochs=1, max_batches=2), log=log.append)
     assert result["n"] == len(real) and set(result["per_speaker"]) == {"george", "theo"}
     assert 0 <= result["accuracy"] <= 1 and "synthetic voices only" in log[0]
+
+
+def test_other_words_teach_a_taught_model_to_say_unknown(fsdd_test):   # fsdd_test: skips without FSDD
+    """The teaching tab's trade-off, measured as `python -m models.speech_teach_eval` does: other
+    words as `_unknown_` make real speech that is none of the taught words come out `_unknown_`."""
+    from data.speech_synth import engines_available
+    from models.speech_teach_eval import measure
+    if not engines_available():
+        pytest.skip("no speech synthesiser installed")
+    without, with_others = measure(ratios=(0.0, 2.0))
+    assert without["real_other_speech_called_unknown"] == 0.0          # no _unknown_ class at all
+    assert with_others["other_words_clips"] == 48
+    assert with_others["real_other_speech_called_unknown"] >= 0.5
+    assert with_others["held_out_taught_voices_named_right"] >= 0.75
