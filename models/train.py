@@ -112,6 +112,9 @@ def main(argv=None) -> int:
                               "seconds": round(run.result.seconds, 2), "metrics": run.card["metrics"]}, indent=2))
         code = 0 if run.result.ok else 1
     if dist.is_initialized():
+        # rank 0 is still writing the checkpoint when the others get here: tearing the group down
+        # under it aborted a rank on CI ("terminate called without an active exception")
+        dist.barrier()
         dist.destroy_process_group()
     return code
 
