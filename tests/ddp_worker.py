@@ -21,4 +21,5 @@ result = trainer.fit(TensorDataset(x, y), TensorDataset(x, y))
 batches_seen = len(result.history.batches)
 torch.save({"state": model.state_dict(), "batches": batches_seen, "val": result.history.epochs[-1]},
            f"{sys.argv[1]}/rank{rank}.pt")
+dist.barrier()                            # both ranks done before the group goes, as models/train.py does
 dist.destroy_process_group()
