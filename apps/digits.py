@@ -6,10 +6,10 @@ from apps.components import charts
 from apps.components.common import app_header
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
-from data.digit_images import EmptyImageError, read_image, to_mnist
-from data.errors import DataError
-from models.digits import TASK
-from models.trainer import TrainConfig
+from data.digits.images import EmptyImageError, read_image, to_mnist
+from data.core.errors import DataError
+from models.digits.task import TASK
+from models.core.trainer import TrainConfig
 
 name, predictor, card = app_header(
     "digits", "Digits", ":material/draw:",

@@ -10,12 +10,12 @@ from apps.components import charts
 from apps.components.common import app_header
 from apps.components.custom_data import official_splits
 from apps.components.training_panel import training_panel
-from data import sentiment_data as sd
-from data.errors import DataError, DatasetMissing
-from data.sentiment_text import MAX_CHARS, MAX_TOKENS
-from models import sentiment_bptt
-from models.sentiment import TASK
-from models.trainer import TrainConfig
+from data.sentiment import datasets as sd
+from data.core.errors import DataError, DatasetMissing
+from data.sentiment.text import MAX_CHARS, MAX_TOKENS
+from models.sentiment import bptt as sentiment_bptt
+from models.sentiment.task import TASK
+from models.core.trainer import TrainConfig
 
 name, predictor, card = app_header(
     "sentiment", "Sentiment", ":material/sentiment_satisfied:",

@@ -7,11 +7,11 @@ from apps.components import audio_charts, charts
 from apps.components.common import SHIPPED, app_header, md_labels
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
-from data.errors import DataError
-from data.speech_audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
-from data.speech_synth import other_words, synthesise_clips
-from models.speech import SILENCE, TASK, UNKNOWN
-from models.trainer import TrainConfig
+from data.core.errors import DataError
+from data.speech.audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
+from data.speech.synth import other_words, synthesise_clips
+from models.speech.task import SILENCE, TASK, UNKNOWN
+from models.core.trainer import TrainConfig
 
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus"]
 SCAN_FROM_S = 1.25   # longer recordings are scanned window by window
@@ -154,7 +154,7 @@ with teach_tab:
         except DataError as e:
             st.warning(str(e))
     taught = [label for _, label in examples if label not in (UNKNOWN, SILENCE)]
-    # twice as many as your words' clips: `python -m models.speech_teach_eval` measures the trade-off
+    # twice as many as your words' clips: `python -m models.speech.teach_eval` measures the trade-off
     # (as many rejected a third of real other speech, three times as many drowned the taught words)
     n_other = min(90, max(12, 2 * len(taught))) // 3 * 3
     n_unknown = sum(label == UNKNOWN for _, label in examples)

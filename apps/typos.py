@@ -8,13 +8,13 @@ import streamlit as st
 from apps.components import charts
 from apps.components.common import active_model, app_header
 from apps.components.training_panel import training_panel
-from data import spelling
-from data.errors import DataError
-from data.typo_features import ALPHABET
-from models.trainer import TrainConfig
-from models.typos import MAX_TEXT, MAX_WORD, TASK
-from models.typos_baselines import evaluate
-from models.typos_eval import Ours
+from data.typos import spelling
+from data.core.errors import DataError
+from data.typos.features import ALPHABET
+from models.core.trainer import TrainConfig
+from models.typos.task import MAX_TEXT, MAX_WORD, TASK
+from models.typos.baselines import evaluate
+from models.typos.eval import Ours
 
 name, predictor, card = app_header(
     "typos", "Typos", ":material/spellcheck:",

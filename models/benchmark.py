@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.predictor import load_predictor
-from models.tasks import Splits, train_model
-from models.trainer import Callback, TrainConfig
+from models import load_predictor
+from models.core.tasks import Splits, train_model
+from models.core.trainer import Callback, TrainConfig
 
 FAST = TrainConfig(epochs=12, batch_size=128, lr=4e-3, optimizer="adam", schedule="onecycle", seed=0)
 
@@ -89,7 +89,7 @@ def train_rate(task, splits, batches: int, repeats: int, **overrides) -> int:
 
 
 def digits(args) -> dict:
-    from models.digits import TASK
+    from models.digits.task import TASK
     splits = TASK.load_splits(args.data)
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
 
@@ -124,8 +124,8 @@ def digits(args) -> dict:
 def sentiment(args) -> dict:
     """Sentences/s in batches (the SST-2 test set, tokenizing included), one-text latency,
     training sentences/s, and how far the model's SST-2 test accuracy is from 85%."""
-    from models.sentiment import TASK, official_texts
-    from models.sentiment_eval import TARGET, throughput
+    from models.sentiment.task import TASK, official_texts
+    from models.sentiment.eval import TARGET, throughput
     pred = load_predictor("sentiment", args.weights)
     texts = official_texts(args.data)["test"].texts
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
@@ -142,8 +142,8 @@ def sentiment(args) -> dict:
 
 
 def speech(args) -> dict:
-    from data.speech_sets import load_fsdd
-    from models.speech import TASK, dataset
+    from data.speech.datasets import load_fsdd
+    from models.speech.task import TASK, dataset
     fsdd = load_fsdd(args.data)
     pred = load_predictor("speech", args.weights)
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}

@@ -12,10 +12,10 @@ import argparse
 import json
 import sys
 
-from data.errors import DataError
-from models.checkpoint import CheckpointError
-from models.predictor import TASK_MODULES, get_task, load_predictor
-from models.tasks import evaluate_model
+from data.core.errors import DataError
+from models.core.checkpoint import CheckpointError
+from models import TASK_MODULES, get_task, load_predictor
+from models.core.evaluation import evaluate_model
 
 
 def main(argv=None) -> int:
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
 
 def speech_report(result: dict, labels: list[str], args) -> None:
     """The confusion matrix as a table, then the speaker-independent figure (trains one model per fold)."""
-    from models.speech_loso import confusion_table, leave_one_speaker_out, synthetic_to_real
+    from models.speech.loso import confusion_table, leave_one_speaker_out, synthetic_to_real
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     log(f"FSDD test split ({result['n']} clips): {result['accuracy']:.2%}")
     log(confusion_table(result["confusion"], labels))

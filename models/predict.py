@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from data.errors import DataError
-from models.checkpoint import CheckpointError
-from models.predictor import TASK_MODULES, get_task, load_predictor
+from data.core.errors import DataError
+from models.core.checkpoint import CheckpointError
+from models import TASK_MODULES, get_task, load_predictor
 
 
 def main(argv=None) -> int:

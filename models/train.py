@@ -15,11 +15,11 @@ import sys
 import torch
 import torch.distributed as dist
 
-from data.errors import DataError
-from models.checkpoint import CheckpointError
-from models.predictor import TASK_MODULES, get_task, load_predictor
-from models.tasks import epochs_for, train_model
-from models.trainer import ProgressBar, TrainConfig
+from data.core.errors import DataError
+from models.core.checkpoint import CheckpointError
+from models import TASK_MODULES, get_task, load_predictor
+from models.core.tasks import epochs_for, train_model
+from models.core.trainer import ProgressBar, TrainConfig
 
 
 def config_arguments(p: argparse.ArgumentParser) -> None:

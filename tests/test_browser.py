@@ -7,23 +7,12 @@ Fabric.js stacks three <canvas> elements; mouse events go to the top one, `canva
 """
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[1]
-SHOT = Path("/tmp/browser_digits.png")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from conftest import CHROMIUM, CHROMIUM_ARGS, settle
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
@@ -31,91 +20,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Base URL of a streamlit server running the suite; stopped (with its process group) at teardown."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "apps/home.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer /_stcore/health within 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        _stop(proc)
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    # one Playwright per module: a second sync_playwright() inside a test would find this one's loop
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    try:
-        yield b
-    finally:
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(30_000)
-    pg = context.new_page()
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
-def settle(page) -> None:
-    """Waits (up to 10 s, then goes on) for the app's run to finish: the "Running…/Stop" widget
-    goes away, so a screenshot shows the finished page. Not what a test asserts."""
-    try:
-        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=10_000)
-    except sync_api.TimeoutError:
-        pass
 
 
 def test_home_lists_digits(server, page):
@@ -176,7 +80,6 @@ def test_draw_a_seven(server, page, tmp_path):
         settle(page)
     finally:
         page.screenshot(path=str(shot))
-        shutil.copyfile(shot, SHOT)
     assert shot.stat().st_size > 0
 
 
@@ -209,7 +112,7 @@ def test_training_source_stays_chosen_as_examples_are_collected(server, page):
 
 def test_lab_one_whole_step_by_hand(server, page):
     """Click through one full hand step and read the updated weights from the page."""
-    from models import lab_hand
+    from models.lab import hand as lab_hand
     expected = lab_hand.update(lab_hand.HandSetup.default())
     page.goto(f"{server}/lab", wait_until="domcontentloaded")
     expect(page.get_by_role("heading", name="Backprop Lab")).to_be_visible(timeout=45_000)
@@ -226,7 +129,7 @@ def test_lab_one_whole_step_by_hand(server, page):
     page.wait_for_function(f"() => location.search.includes('{prefix}')", timeout=30_000)
 
 
-def test_typos_corrects_a_sentence(server, page):
+def test_typos_corrects_a_sentence(server, page, tmp_path):
     """Type a sentence with typos and read the corrections, marked in the text, from the page."""
     try:
         page.goto(f"{server}/typos", wait_until="domcontentloaded")
@@ -242,13 +145,13 @@ def test_typos_corrects_a_sentence(server, page):
         expect(page.get_by_text("2 words corrected")).to_be_visible()
         settle(page)
     finally:
-        page.screenshot(path="/tmp/typos_app.png", full_page=True)
+        page.screenshot(path=str(tmp_path / "typos.png"), full_page=True)
 
 
 def test_speech_names_an_uploaded_recording(server, page, tmp_path):
     """Upload a held-out FSDD recording (8 kHz, as the dataset ships it) and read the keyword."""
-    from data.speech_sets import fsdd_recordings
-    from data.errors import DatasetMissing
+    from data.speech.datasets import fsdd_recordings
+    from data.core.errors import DatasetMissing
     try:
         wav = fsdd_recordings() / "7_nicolas_2.wav"          # take 2: FSDD's test split
     except DatasetMissing as e:
@@ -263,7 +166,7 @@ def test_speech_names_an_uploaded_recording(server, page, tmp_path):
         expect(page.locator("#prediction")).to_have_text("seven", timeout=45_000)
         settle(page)
     finally:
-        page.screenshot(path="/tmp/speech_app.png", full_page=True)
+        page.screenshot(path=str(tmp_path / "speech.png"), full_page=True)
 
 
 def test_speech_hears_a_word_said_into_the_microphone(server, playwright, tmp_path):
@@ -271,9 +174,9 @@ def test_speech_hears_a_word_said_into_the_microphone(server, playwright, tmp_pa
     recording (resampled to 48 kHz, with silence around it) into st.audio_input."""
     import numpy as np
     import soundfile as sf
-    from data.errors import DatasetMissing
-    from data.speech_audio import read_audio, resample
-    from data.speech_sets import fsdd_recordings
+    from data.core.errors import DatasetMissing
+    from data.speech.audio import read_audio, resample
+    from data.speech.datasets import fsdd_recordings
     try:
         wave, sr = read_audio(fsdd_recordings() / "7_nicolas_2.wav")
     except DatasetMissing as e:
@@ -297,6 +200,6 @@ def test_speech_hears_a_word_said_into_the_microphone(server, playwright, tmp_pa
         expect(heard).to_contain_text("seven", timeout=45_000)
         assert set(heard.inner_text().split(" · ")) == {"seven"}, heard.inner_text()
         settle(page)
-        page.screenshot(path="/tmp/speech_microphone.png", full_page=True)
+        page.screenshot(path=str(tmp_path / "speech_microphone.png"), full_page=True)
     finally:
         b.close()

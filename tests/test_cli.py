@@ -90,7 +90,7 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, folders):
 def test_train_on_mnist_a_few_batches(tmp_path):
     r = run("-m", "models.train", "digits", "--max-batches", "5", "--out", str(tmp_path / "m"))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["status"] == "stopped"
+    assert json.loads(r.stdout)["status"] == "batch_limit"
 
 
 def torchrun(*args):
@@ -111,9 +111,22 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path):
     assert a["val"]["val_accuracy"] > 0.9
 
 
+def test_one_ranks_nan_stops_every_rank_together(tmp_path):
+    """Rank 1 alone meets a NaN loss: both ranks end "diverged" at the same step, with the same
+    restored weights, instead of rank 0 waiting forever for rank 1's gradients."""
+    r = torchrun(str(ROOT / "tests" / "ddp_worker.py"), str(tmp_path), "nan")
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = (torch.load(tmp_path / f"rank{i}.pt", weights_only=True) for i in (0, 1))
+    assert a["status"] == b["status"] == "diverged"
+    assert a["batches"] == b["batches"] == 4            # the four good steps before the bad one
+    for k in a["state"]:
+        assert torch.equal(a["state"][k], b["state"][k]), k
+        assert torch.isfinite(a["state"][k]).all(), k
+
+
 @needs_mnist
 def test_the_training_command_runs_under_torchrun(tmp_path):
     r = torchrun("-m", "models.train", "digits", "--max-batches", "3", "--out", str(tmp_path / "ddp"))
     assert r.returncode == 0, r.stderr[-3000:]
-    assert json.loads(r.stdout)["status"] == "stopped"           # printed once, by rank 0
+    assert json.loads(r.stdout)["status"] == "batch_limit"       # printed once, by rank 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp.json", "ddp.safetensors", "ddp.train.pt"]

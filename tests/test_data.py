@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data.class_folders import check_examples, load, scan, unzip
-from data.digit_images import EmptyImageError, ink, read_image, to_mnist
-from data.errors import DataError, DatasetMissing
-from data.mnist import load_mnist
+from data.core.class_folders import check_examples, load, scan, unzip
+from data.digits.images import EmptyImageError, ink, read_image, to_mnist
+from data.core.errors import DataError, DatasetMissing
+from data.digits.mnist import load_mnist
 
 from conftest import needs_mnist
 

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from models.predictor import load_predictor
-from models.tasks import evaluate_model
+from models import load_predictor
+from models.core.evaluation import evaluate_model
 
 from conftest import needs_mnist
 

@@ -4,7 +4,7 @@ bad input gets a message."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import lab_hand
+from models.lab import hand as lab_hand
 
 from conftest import ROOT
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from data.errors import DataError
-from data.toy import DATASETS, Points, make, read_csv
-from models import lab_experiments as lab
-from models.trainer import Callback, TrainConfig, Trainer
+from data.core.errors import DataError
+from data.lab.toy import DATASETS, Points, make, read_csv
+from models.lab import experiments as lab
+from models.core.trainer import Callback, TrainConfig, Trainer
 
 HANG = 120.0    # seconds: a guard against a run that never ends, not a speed test (speed is
                 # measured by commands that print figures, not by timed tests on shared cores)
@@ -305,5 +305,5 @@ def test_callbacks_reach_the_trainer_and_stop_ends_the_experiment(xor):
 
 
 def test_models_and_data_never_import_streamlit():
-    for module in (lab, __import__("data.toy", fromlist=["x"])):
+    for module in (lab, __import__("data.lab.toy", fromlist=["x"])):
         assert "streamlit" not in open(module.__file__).read()

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from models.lab_hand import (
+from models.lab.hand import (
     BACKWARD_ORDER, PARAM_NAMES, HandSetup, TinyNet, autograd_gradients, backward, default, fmt,
     forward, loss_fn, randomised, train_steps, update,
 )

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.lab_rnn import (SeqNet, TimeGradients, bptt, exploding, first_to_last, gradient_profile,
+from models.lab.rnn import (SeqNet, TimeGradients, bptt, exploding, first_to_last, gradient_profile,
                             remember_first, vanishing_with_T)
-from models.trainer import TrainConfig, Trainer
+from models.core.trainer import TrainConfig, Trainer
 
 
 def one_step(model, x, y, wrt="hidden"):

@@ -6,13 +6,14 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from models.checkpoint import CheckpointError, from_zip, load_checkpoint, save_checkpoint, to_zip
-from models.digits import TASK, splits_from_examples
-from models.lenet import LeNet5
-from models.predictor import load_predictor
-from models.tasks import evaluate_model, train_model, with_labels
-from models.trainer import Callback, TrainConfig, Trainer
-from data.digit_images import EmptyImageError
+from models.core.checkpoint import CheckpointError, from_zip, load_checkpoint, save_checkpoint, to_zip
+from models.digits.task import TASK, splits_from_examples
+from models.digits.net import LeNet5
+from models import load_predictor
+from models.core.evaluation import evaluate_model
+from models.core.tasks import train_model, with_labels
+from models.core.trainer import Callback, TrainConfig, Trainer
+from data.digits.images import EmptyImageError
 
 
 def test_lenet5_shapes_and_size():

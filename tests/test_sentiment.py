@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from data import sentiment_data as sd
-from data.errors import DataError
-from data.sentiment_text import MAX_TOKENS, PIECES, encode, pieces, tokenize
+from data.sentiment import datasets as sd
+from data.core.errors import DataError
+from data.sentiment.text import MAX_TOKENS, PIECES, encode, pieces, tokenize
 
 HAVE_DATA = (Path(os.environ["BACKPROP_DATA"]) / "sentiment" / "sst2" / "stsa.binary.test.gz").exists()
 needs_data = pytest.mark.skipif(not HAVE_DATA, reason="SST-2 not under BACKPROP_DATA")
@@ -42,14 +42,14 @@ def test_unseen_words_get_sub_word_pieces_not_one_unknown():
     a, b = pieces("unwatchable"), pieces("unbearable")
     assert len(a) == PIECES and set(a) & set(b)          # they share "<un" and "able>"
     assert pieces("zzqx") != pieces("qqzx")
-    e = encode(["an unwatchablish mess", ""], __import__("data.sentiment_text", fromlist=["Vocabulary"]).Vocabulary(
+    e = encode(["an unwatchablish mess", ""], __import__("data.sentiment.text", fromlist=["Vocabulary"]).Vocabulary(
         ["<pad>", "<unk>", "an", "mess"]))
     assert e.ids[0].tolist() == [2, 1, 3] and e.lengths.tolist() == [3, 1]
     assert (e.pieces[0, 1] > 0).sum() == PIECES           # the unknown word still has all its pieces
 
 
 def test_long_text_is_capped():
-    e = encode(["good " * 1000], __import__("data.sentiment_text", fromlist=["Vocabulary"]).Vocabulary(["<pad>", "<unk>"]))
+    e = encode(["good " * 1000], __import__("data.sentiment.text", fromlist=["Vocabulary"]).Vocabulary(["<pad>", "<unk>"]))
     assert e.lengths.item() == MAX_TOKENS
 
 
@@ -92,7 +92,7 @@ def test_texts_to_score_with_or_without_a_header():
 
 @needs_data
 def test_official_splits_never_train_on_test_sentences():
-    from models.sentiment import official_texts
+    from models.sentiment.task import official_texts
     p = official_texts()
     assert (len(p["dev"]), len(p["test"])) == (872, 1821)
     trained = {sd.key(t) for t in p["train"].texts}
@@ -105,7 +105,7 @@ def test_official_splits_never_train_on_test_sentences():
 
 # ---- the network and BPTT ------------------------------------------------------
 def small_model(cell="lstm", **kw):
-    from models.sentinet import SentiNet
+    from models.sentiment.net import SentiNet
     torch.manual_seed(0)
     return SentiNet(vocab_size=50, cell=cell, hidden=16, word_dim=8, piece_dim=8, **kw)
 
@@ -140,7 +140,7 @@ def test_padding_does_not_change_the_prediction():
 
 def test_clipping_bounds_the_update_norm():
     from torch.utils.data import TensorDataset
-    from models.trainer import TrainConfig, Trainer
+    from models.core.trainer import TrainConfig, Trainer
     ids, pcs, lex, lengths = batch(32)
     data = TensorDataset(ids, pcs, lex, lengths, torch.randint(0, 2, (32,)))
     m = small_model("rnn", bidirectional=False, pool="last")
@@ -155,8 +155,8 @@ def test_clipping_bounds_the_update_norm():
 
 @needs_data
 def test_cell_comparison_trains_through_the_common_trainer():
-    from models import sentiment_bptt
-    from models.sentiment import TASK
+    from models.sentiment import bptt as sentiment_bptt
+    from models.sentiment.task import TASK
     splits = TASK.load_splits()
     runs = sentiment_bptt.compare(TASK, splits, cells=("rnn", "lstm"), clips=(1.0,), n_train=128, epochs=1, steps=20)
     assert [r.cell for r in runs] == ["rnn", "lstm"]
@@ -170,7 +170,7 @@ def test_cell_comparison_trains_through_the_common_trainer():
 # ---- predictor and CLIs ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def predictor():
-    from models.predictor import load_predictor
+    from models import load_predictor
     return load_predictor("sentiment")
 
 
@@ -256,7 +256,7 @@ def test_cli_train_on_a_csv_then_evaluate(tmp_path, capsys):
 
 @needs_data
 def test_shipped_model_beats_the_tfidf_peer_on_sst2_test():
-    from models.sentiment_eval import compare
+    from models.sentiment.eval import compare
     r = compare(repeats=1, peers=("tfidf_logreg",))
     ours, peer = r["rows"]["model"], r["rows"]["tfidf_logreg"]
     assert ours["test"] >= peer["test"] + 0.01, r

@@ -12,10 +12,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from data.errors import DataError, DatasetMissing
-from data.speech_audio import (CLIP_SAMPLES, clip_16k, decode_recording, fit_clip, logmel, read_audio, resample,
+from data.core.errors import DataError, DatasetMissing
+from data.speech.audio import (CLIP_SAMPLES, clip_16k, decode_recording, fit_clip, logmel, read_audio, resample,
                                wav_bytes)
-from data.speech_sets import load_fsdd, load_word_folders, background_noise, silence_clips
+from data.speech.datasets import load_fsdd, load_word_folders, background_noise, silence_clips
 
 
 def tone(seconds: float, sr: int, freq: float = 440.0, level: float = 0.5) -> np.ndarray:
@@ -125,7 +125,7 @@ def test_speech_commands_layout(tmp_path):
 
 
 def test_your_own_folders_as_a_zip(tmp_path):
-    from models.speech import TASK
+    from models.speech.task import TASK
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for word, freq in (("hello", 300), ("bye", 900)):
@@ -148,7 +148,7 @@ def test_silence_clips_are_quiet_noise():
 
 # ---- synthesis ----------------------------------------------------------------------------
 def test_synthesis_command_on_two_words(tmp_path):
-    from data.speech_synth import engines_available, main
+    from data.speech.synth import engines_available, main
     if not engines_available():
         pytest.skip("no speech synthesiser installed (espeak-ng, flite, festival)")
     assert main(["--out", str(tmp_path), "--words", "yes", "no", "--per-word", "3"]) == 0
@@ -173,7 +173,7 @@ def fsdd_test():
 
 @pytest.fixture(scope="module")
 def predictor():
-    from models.predictor import load_predictor
+    from models import load_predictor
     return load_predictor("speech")
 
 
@@ -238,9 +238,9 @@ def test_train_cli_on_your_folders_then_predict(tmp_path, capsys):
 
 def test_leave_one_speaker_out_trains_one_model_per_fold(fsdd_test, monkeypatch):
     """The evaluation's speaker-independent figure, on a small share of the data and two steps a fold."""
-    from models import speech_loso
-    from models.speech import LABELS, TASK
-    from models.trainer import TrainConfig
+    from models.speech import loso as speech_loso
+    from models.speech.task import LABELS, TASK
+    from models.core.trainer import TrainConfig
     small = fsdd_test.subset([s in ("george", "theo") for s in fsdd_test.speakers])
     monkeypatch.setattr(TASK, "training_clips", lambda root=None, log=None: (small, silence_clips(8)))
     log = []
@@ -255,9 +255,9 @@ def test_synthetic_only_is_tested_on_real_speakers_never_on_test_takes(fsdd_test
     """The figure for words learnt from synthetic voices alone: trained on `other` only, tested
     on FSDD takes 5-49 (here: test takes relabelled 5-9, and two real ones that must be left out)."""
     import dataclasses
-    from models import speech_loso
-    from models.speech import TASK
-    from models.trainer import TrainConfig
+    from models.speech import loso as speech_loso
+    from models.speech.task import TASK
+    from models.core.trainer import TrainConfig
     small = fsdd_test.subset([s in ("george", "theo") and t < 2 for s, t in zip(fsdd_test.speakers, fsdd_test.takes)])
     real = dataclasses.replace(small, takes=[t + 5 for t in small.takes])
     monkeypatch.setattr(TASK, "training_clips", lambda root=None, log=None: (real + small, silence_clips(8)))
@@ -268,10 +268,10 @@ def test_synthetic_only_is_tested_on_real_speakers_never_on_test_takes(fsdd_test
 
 
 def test_other_words_teach_a_taught_model_to_say_unknown(fsdd_test):   # fsdd_test: skips without FSDD
-    """The teaching tab's trade-off, measured as `python -m models.speech_teach_eval` does: other
+    """The teaching tab's trade-off, measured as `python -m models.speech.teach_eval` does: other
     words as `_unknown_` make real speech that is none of the taught words come out `_unknown_`."""
-    from data.speech_synth import engines_available
-    from models.speech_teach_eval import measure
+    from data.speech.synth import engines_available
+    from models.speech.teach_eval import measure
     if not engines_available():
         pytest.skip("no speech synthesiser installed")
     without, with_others = measure(ratios=(0.0, 2.0))

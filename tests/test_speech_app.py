@@ -11,7 +11,7 @@ import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from data.speech_audio import wav_bytes
+from data.speech.audio import wav_bytes
 
 TIMEOUT = 120
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not (Path(os.environ["BACKPROP_DATA"]) / "fsdd")
 @pytest.fixture(scope="module")
 def words():
     """Real held-out recordings: FSDD test takes (0-4) of one speaker, as 1-s 16 kHz clips."""
-    from data.speech_sets import load_fsdd
+    from data.speech.datasets import load_fsdd
     clips = load_fsdd()
     out = {}
     for w, s, t, x in zip(clips.words, clips.speakers, clips.takes, clips.waves):
@@ -132,7 +132,7 @@ def test_teach_two_words_and_train_on_them(words):
 
 
 def test_bootstrap_a_word_with_synthetic_voices():
-    from data.speech_synth import engines_available
+    from data.speech.synth import engines_available
     if not engines_available():
         pytest.skip("no speech synthesiser installed")
     at = app()
@@ -144,7 +144,7 @@ def test_bootstrap_a_word_with_synthetic_voices():
 
 
 def test_other_words_as_unknown_are_none_of_the_taught_ones():
-    from data.speech_synth import engines_available, other_words
+    from data.speech.synth import engines_available, other_words
     assert "hello" not in other_words(["hello", "Banana"], 100)
     first, more = other_words([], 8), other_words([], 8, start=8)
     assert len(set(first + more)) == 16 and first == other_words([], 8)

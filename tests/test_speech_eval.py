@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.predictor import load_predictor
+from models import load_predictor
 
 pytestmark = [pytest.mark.skipif(not (Path(os.environ["BACKPROP_DATA"]) / "fsdd").is_dir(),
                                  reason="FSDD not under BACKPROP_DATA"), pytest.mark.slow]
@@ -30,7 +30,7 @@ def test_evaluation_command_reports_98_percent_on_the_fsdd_test_split(capsys):
 def test_predictor_on_the_test_split_at_8khz_and_in_noise():
     """The same clips as the recorder would give them: raw 8 kHz files of any length, then with
     white noise 20 dB below the speech."""
-    from data.speech_sets import fsdd_recordings
+    from data.speech.datasets import fsdd_recordings
     import soundfile as sf
     p = load_predictor("speech")
     files = sorted(f for f in fsdd_recordings().glob("*.wav") if int(f.stem.split("_")[2]) < 5)

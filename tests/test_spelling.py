@@ -5,10 +5,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from data.errors import DataError
-from data.spelling import (Vocabulary, codespell_pairs, is_word_like, load_vocabulary, read_pairs_csv, restore_case,
+from data.core.errors import DataError
+from data.typos.spelling import (Vocabulary, codespell_pairs, is_word_like, load_vocabulary, read_pairs_csv, restore_case,
                            split_token)
-from data.typo_noise import ERROR_TYPES, NEIGHBOURS, NoiseModel, pairs
+from data.typos.noise import ERROR_TYPES, NEIGHBOURS, NoiseModel, pairs
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from models.trainer import Callback, EVENTS, EarlyStopping, TrainConfig, Trainer
+from models.core.trainer import Callback, EVENTS, EarlyStopping, TrainConfig, Trainer
 
 
 def blobs(n=256, seed=0):
@@ -153,7 +153,134 @@ def test_optimisers_and_schedules(optimizer, schedule):
 
 
 def test_small_data_sets_get_enough_weight_updates():
-    from models.tasks import epochs_for
+    from models.core.tasks import epochs_for
     assert epochs_for(48, 32, 4) == 30            # 2 batches an epoch: 60 updates, not 8
     assert epochs_for(60_000, 64, 4) == 4          # a full data set keeps its epochs
     assert epochs_for(3, 64, 4) == 60 and epochs_for(1, 1, 4, most=50) == 50
+
+
+# ---- what can go wrong around the loop ------------------------------------
+
+def test_a_stop_asked_for_before_fit_starts_is_honoured():
+    t = Trainer(mlp(), config=TrainConfig(epochs=5, batch_size=32))
+    t.request_stop("Stopped by you.")
+    result = t.fit(blobs())
+    assert result.status == "stopped" and t.step == 0 and result.message == "Stopped by you."
+    again = t.fit(blobs())                 # the request was used up: a later fit trains
+    assert again.status == "completed" and t.epoch == 5
+
+
+def test_the_apps_stop_button_pressed_while_the_run_is_being_set_up():
+    from models.core.jobs import TrainingJob
+
+    def work(callbacks, attach):
+        job.stop()                         # pressed before the trainer exists
+        t = Trainer(mlp(), config=TrainConfig(epochs=50, batch_size=8), callbacks=callbacks)
+        attach(t)
+        return t.fit(blobs())
+
+    job = TrainingJob(work)
+    job.start().wait(60)
+    assert not job.running and job.error is None
+    assert job.result.status == "stopped" and job.trainer.step == 0
+
+
+def test_why_a_run_ended_is_a_status_not_a_message():
+    from models.core.trainer import Status
+
+    class Says(Callback):                  # the old test read the message's first words
+        def __init__(self, status):
+            self.status = status
+
+        def on_epoch_end(self, t):
+            t.request_stop("Early stopping, or so it says.", self.status)
+
+    assert Trainer(mlp(), config=TrainConfig(epochs=3), callbacks=[Says(Status.STOPPED)]).fit(blobs()).status \
+        == "stopped"
+    limited = Trainer(mlp(), config=TrainConfig(epochs=3, batch_size=8, max_batches=5)).fit(blobs())
+    assert limited.status == Status.BATCH_LIMIT == "batch_limit" and limited.ok
+    import json
+    assert json.loads(json.dumps({"status": limited.status})) == {"status": "batch_limit"}
+
+
+def test_weight_decay_spares_biases_and_norms():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.LayerNorm(8), nn.Linear(8, 2))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    class NoSignal(nn.Module):             # a loss with zero gradients: only the decay moves weights
+        def forward(self, out, y):
+            return out.sum() * 0.0
+
+    cfg = TrainConfig(epochs=1, batch_size=256, lr=0.1, optimizer="adam", weight_decay=0.5)
+    Trainer(model, NoSignal(), cfg, metrics={}).fit(blobs())
+    for name, p in model.named_parameters():
+        if p.dim() >= 2:
+            assert torch.allclose(p, before[name] * (1 - 0.1 * 0.5)), name      # decoupled decay, one step
+        else:
+            assert torch.equal(p, before[name]), name                           # biases, LayerNorm
+
+
+def test_figures_are_read_from_the_device_a_window_at_a_time(monkeypatch):
+    """The per-batch history is the same whether it is read every batch or every 10, and the
+    every-10 run reads the device about ten times less often."""
+    reads = {"n": 0}
+    tolist = torch.Tensor.tolist
+
+    def counting(self):
+        reads["n"] += 1
+        return tolist(self)
+
+    def run(every):
+        reads["n"] = 0
+        # SGD: Adam reads its step counter with .item() (a CPU tensor: no wait on the device)
+        t = Trainer(mlp(), config=TrainConfig(epochs=2, batch_size=8, lr=0.05, optimizer="sgd", sync_every=every))
+        with monkeypatch.context() as m:
+            m.setattr(torch.Tensor, "tolist", counting)
+            m.setattr(torch.Tensor, "item", lambda self: pytest.fail("an .item() in the loop"))
+            result = t.fit(blobs())
+        return result.history.batches, reads["n"]
+
+    each, n_each = run(1)
+    windowed, n_windowed = run(10)
+    assert len(each) == len(windowed) == 64
+    for a, b in zip(each, windowed):
+        assert a.keys() == b.keys()
+        for k in ("loss", "accuracy", "grad_norm", "lr", "step"):
+            assert a[k] == pytest.approx(b[k], rel=1e-12), k
+        assert a["grad_norms"] == pytest.approx(b["grad_norms"], rel=1e-12)
+    assert n_each >= 64 * 2 and n_windowed <= 2 * (7 + 2)   # values and flags: once a window and epoch
+
+
+@pytest.mark.parametrize("bad_step", [1, 4, 10, 11, 17])
+def test_a_loss_that_turns_nan_mid_window_restores_weights_with_a_finite_loss(bad_step):
+    class Poison(Callback):                # the loss of one chosen step turns NaN
+        def on_after_loss(self, t):
+            if t.step + 1 == bad_step:
+                t.loss = t.loss * float("nan")
+
+    grabbed = {}
+
+    class Keep(Callback):                  # the weights just before each step's forward pass
+        def on_batch_start(self, t):
+            grabbed[t.step + 1] = [p.detach().clone() for p in t.model.parameters()]
+
+    model = mlp()
+    t = Trainer(model, config=TrainConfig(epochs=3, batch_size=8, lr=0.05, sync_every=10),
+                callbacks=[Poison(), Keep()])
+    result = t.fit(blobs())
+    assert result.status == "diverged" and f"batch {bad_step}:" in result.message
+    assert len(result.history.batches) == bad_step - 1          # the rows before the bad step, no more
+    restored = list(model.parameters())
+    # the weights put back are ones that gave a finite loss at a step before the bad one (or the
+    # starting weights, when the very first step went bad)
+    assert any(all(torch.equal(a, b) for a, b in zip(restored, grabbed[s])) for s in range(1, max(2, bad_step)))
+    assert all(torch.isfinite(p).all() for p in restored)
+
+
+def test_evaluation_is_one_loop():
+    from models.core.evaluation import evaluate_model
+    t = Trainer(mlp(), config=TrainConfig(epochs=2, batch_size=32, lr=0.05))
+    t.fit(blobs())
+    data = blobs(seed=2)
+    assert t.evaluate(data)["accuracy"] == pytest.approx(evaluate_model(t.model, data, ["a", "b"])["accuracy"])

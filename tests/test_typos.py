@@ -3,12 +3,12 @@ seed's example and keyboard slips, text handling, teaching a typo, and the
 shipped model against the classic correctors on real misspellings."""
 import pytest
 
-from data import spelling
-from data.errors import DataError
-from data.typo_features import edit_ops, featurize, to_batch
-from models.predictor import load_predictor
-from models.typonet import TypoNet
-from models.typos import TASK
+from data.typos import spelling
+from data.core.errors import DataError
+from data.typos.features import edit_ops, featurize, to_batch
+from models import load_predictor
+from models.typos.net import TypoNet
+from models.typos.task import TASK
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_candidate_index_finds_what_symspellpy_finds(predictor):
 
 def test_unique_rows_is_torch_unique():
     import torch
-    from models.typonet import unique_rows
+    from models.typos.net import unique_rows
     g = torch.Generator().manual_seed(0)
     for n in (1, 7, 500):
         ids = torch.randint(0, 4, (n, 20), generator=g)
@@ -122,8 +122,8 @@ def test_emoji_and_other_scripts_never_crash(predictor):
 
 
 def test_teaching_a_typo_changes_the_answer(predictor):
-    from models.tasks import train_model
-    from models.trainer import TrainConfig
+    from models.core.tasks import train_model
+    from models.core.trainer import TrainConfig
     typo, meant = "dessrt", "dessert"
     before = predictor.predict([typo])[0]["label"]
     splits = TASK.splits_from_pairs([(typo, meant)], replay=300, index=predictor.index)
@@ -143,8 +143,8 @@ def test_teaching_refuses_what_it_cannot_learn(predictor):
 
 @pytest.mark.slow
 def test_shipped_model_beats_norvig_on_real_misspellings(predictor):
-    from models.typos_baselines import Norvig, evaluate
-    from models.typos_eval import Ours
+    from models.typos.baselines import Norvig, evaluate
+    from models.typos.eval import Ours
     vocab = spelling.load_vocabulary()
     pairs = spelling.codespell_pairs(vocab, sample=400, seed=1)
     ours = evaluate(Ours(predictor), pairs)["accuracy"]

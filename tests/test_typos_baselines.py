@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("symspellpy")
 
-from models.typos_baselines import (  # noqa: E402  (after the skip on purpose)
+from models.typos.baselines import (  # noqa: E402  (after the skip on purpose)
     NORVIG_EXAMPLES,
     Norvig,
     PySpellCheckerBaseline,

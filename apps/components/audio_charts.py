@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from data.speech_audio import HOP, SAMPLE_RATE
+from data.speech.audio import HOP, SAMPLE_RATE
 
 
 def waveform_chart(wave: np.ndarray, sr: int, marks: list[dict] | None = None, height: int = 160) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from models.trainer import thin
+from models.core.history import chart_rows
 
 CHART_HEIGHT = 300
 LIVE_POINTS = 250   # per series in the live training charts: redrawn every refresh
@@ -22,7 +22,7 @@ def _show(chart: alt.Chart, title: str = "", height: int = CHART_HEIGHT) -> None
 def loss_chart(batches: list[dict]) -> None:
     if not batches:
         return
-    df = pd.DataFrame([{"step": r["step"], "loss": r["loss"]} for r in thin(batches, LIVE_POINTS)])
+    df = pd.DataFrame([{"step": r["step"], "loss": r["loss"]} for r in chart_rows(batches, LIVE_POINTS)])
     df["smoothed"] = df["loss"].ewm(alpha=0.1).mean()
     long = df.melt("step", var_name="series", value_name="value")
     chart = alt.Chart(long).mark_line().encode(
@@ -50,7 +50,7 @@ def epoch_chart(epochs: list[dict], metric: str = "accuracy") -> None:
 
 def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (log scale)") -> None:
     rows = [{"step": r["step"], "layer": layer, "norm": max(v, 1e-12)}
-            for r in thin(batches, LIVE_POINTS) for layer, v in r.get("grad_norms", {}).items()]
+            for r in chart_rows(batches, LIVE_POINTS) for layer, v in r.get("grad_norms", {}).items()]
     if not rows:
         return
     chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
@@ -115,7 +115,7 @@ def tile(maps: np.ndarray, cols: int, size: int = 84, gap: int = 4) -> np.ndarra
 def runs_chart(runs: dict[str, list[dict]], x: str = "step", y: str = "loss", title: str = "",
                log: bool = False, x_title: str | None = None) -> None:
     """Several training runs on one chart, one line each (the Lab's side-by-side comparisons)."""
-    rows = [{"run": str(name), x: r[x], y: r[y]} for name, hist in runs.items() for r in thin(hist)
+    rows = [{"run": str(name), x: r[x], y: r[y]} for name, hist in runs.items() for r in chart_rows(hist)
             if r.get(y) is not None and np.isfinite(r[y])]
     if not rows:
         st.caption("Nothing to plot: no finite values.")

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from models.checkpoint import CheckpointError, from_zip
-from models.predictor import Predictor, get_task, load_predictor
+from models.core.checkpoint import CheckpointError, from_zip
+from models.core.predictor import Predictor
+from models import get_task, load_predictor
 
 SHIPPED = "Shipped model"
 

@@ -12,15 +12,15 @@ import pandas as pd
 import streamlit as st
 
 from apps.components.common import md_labels
-from data.errors import DataError, DatasetMissing
-from models.tasks import Splits, Task
+from data.core.errors import DataError, DatasetMissing
+from models.core.tasks import Splits, Task
 
 OFFICIAL, UPLOAD, COLLECTED = "official", "upload", "collected"
 
 
 @st.cache_resource(show_spinner="Loading the official data set…")
 def official_splits(task_name: str) -> Splits:
-    from models.predictor import get_task
+    from models import get_task
     return get_task(task_name).load_splits()
 
 

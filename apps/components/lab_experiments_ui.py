@@ -7,10 +7,10 @@ import numpy as np
 import streamlit as st
 
 from apps.components import charts
-from data import toy
-from data.errors import DataError
-from models import lab_experiments as lab
-from models import lab_rnn
+from data.lab import toy
+from data.core.errors import DataError
+from models.lab import experiments as lab
+from models.lab import rnn as lab_rnn
 
 Q = "query-params"
 # Bound widgets keep their option's text in the URL, so options are plain words (no format_func).

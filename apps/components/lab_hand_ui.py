@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from apps.components import charts
-from models import lab_hand as hand
+from models.lab import hand
 
 Q = "query-params"
 PHASES = ["Forward pass", "Error", "Backward pass", "Weight update"]

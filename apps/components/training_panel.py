@@ -1,7 +1,7 @@
 """The training panel every app uses: settings, start/stop, live progress and
 curves, then evaluate, download and use the model at once.
 
-Training runs in a background thread (models.jobs.TrainingJob) so the page stays
+Training runs in a background thread (models.core.jobs.TrainingJob) so the page stays
 usable; a fragment polls it every two seconds. The model being trained is a copy:
 the shipped model and the session's other models are never modified.
 """
@@ -13,48 +13,68 @@ import streamlit as st
 
 from apps.components import charts
 from apps.components.common import active_model, add_session_model, md_labels
-from models.checkpoint import to_zip
-from models.jobs import TrainingJob
-from models.tasks import Splits, Task, epochs_for, evaluate_model, train_model, weight_updates
-from models.trainer import TrainConfig
+from models.core.checkpoint import to_zip
+from models.core.jobs import TrainingJob
+from models.core.evaluation import evaluate_model
+from models.core.tasks import Splits, Task, epochs_for, train_model, weight_updates
+from models.core.trainer import TrainConfig
 
 REFRESH_S = 2.0
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
+BATCH_SIZES = [1, 8, 16, 32, 64, 128, 256, 512]
+WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1]
+CLIPS = [0.0, 0.1, 0.5, 1.0, 5.0, 10.0]
 
 
-def settings_form(task: Task, key: str, defaults: TrainConfig, n_train: int | None) -> tuple[TrainConfig, bool, bool]:
-    """(config, fine_tune, augment) from the panel's controls."""
+def _follow(key: str, value) -> None:
+    """A control shows `value` (the recipe of the chosen mode, for the data's size) until the user
+    sets it: then the user's value is kept, whatever the mode or the data do."""
+    auto = f"{key}__auto"
+    if key not in st.session_state or st.session_state[key] == st.session_state.get(auto):
+        st.session_state[key] = value
+    st.session_state[auto] = value
+
+
+def _choices(options: list, *values) -> list:
+    # a recipe's own value is always a choice: 4e-3 is not rounded to the nearest step
+    return sorted(set(options) | {v for v in values if v is not None})
+
+
+def settings_form(task: Task, key: str, fine_tune_defaults: TrainConfig,
+                  n_train: int | None) -> tuple[TrainConfig, bool, bool]:
+    """(config, fine_tune, augment) from the panel's controls. From scratch, they start at the
+    task's recipe, exactly what `python -m models.train TASK` uses for the same data."""
     c1, c2, c3, c4 = st.columns(4)
     mode = c1.radio("Start from", ["Fine-tune the model in use", "Train from scratch"], key=f"{key}__mode")
+    fine_tune = mode.startswith("Fine")
+    recipe = fine_tune_defaults if fine_tune else task.default_config()
+    scratch = task.default_config()
     # the data arrive after the panel first shows: the epochs follow their size until the user sets them
-    auto = epochs_for(n_train, defaults.batch_size, defaults.epochs) if n_train else defaults.epochs
-    ekey, akey = f"{key}__epochs", f"{key}__epochs_auto"
-    if st.session_state.get(ekey) in (None, st.session_state.get(akey)):
-        st.session_state[ekey] = auto
-    st.session_state[akey] = auto
-    epochs = c1.number_input("Epochs", 1, 500, key=ekey)
-    lr_default = min(LEARNING_RATES, key=lambda v: abs(v - defaults.lr))
-    lr = c2.select_slider("Learning rate", LEARNING_RATES, value=lr_default, key=f"{key}__lr",
+    epochs = epochs_for(n_train, recipe.batch_size, recipe.epochs) if n_train else recipe.epochs
+    keys = {name: f"{key}__{name}" for name in ("epochs", "lr", "batch", "opt", "sched", "wd", "clip")}
+    for name, value in [("epochs", epochs), ("lr", recipe.lr), ("batch", recipe.batch_size),
+                        ("opt", recipe.optimizer), ("sched", recipe.schedule), ("wd", recipe.weight_decay),
+                        ("clip", recipe.clip_grad_norm or 0.0)]:
+        _follow(keys[name], value)
+    epochs = c1.number_input("Epochs", 1, 500, key=keys["epochs"])
+    both = (fine_tune_defaults, scratch)
+    lr = c2.select_slider("Learning rate", _choices(LEARNING_RATES, *(c.lr for c in both)), key=keys["lr"],
                           format_func=lambda v: f"{v:g}")
-    batch = c2.select_slider("Batch size", [1, 8, 16, 32, 64, 128, 256, 512], value=defaults.batch_size,
-                             key=f"{key}__batch")
-    optimizer = c3.selectbox("Optimiser", ["adam", "sgd"], index=["adam", "sgd"].index(defaults.optimizer),
-                             key=f"{key}__opt", format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
-    schedules = ["constant", "onecycle", "cosine", "step"]
-    schedule = c3.selectbox("Learning-rate schedule", schedules, index=schedules.index(defaults.schedule),
-                            key=f"{key}__sched")
-    wd = c4.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1], value=defaults.weight_decay,
-                          key=f"{key}__wd", format_func=lambda v: f"{v:g}")
-    clip = c4.select_slider("Clip gradient norm", [0.0, 0.1, 0.5, 1.0, 5.0, 10.0],
-                            value=defaults.clip_grad_norm or 0.0, key=f"{key}__clip",
+    batch = c2.select_slider("Batch size", _choices(BATCH_SIZES, *(c.batch_size for c in both)), key=keys["batch"])
+    optimizer = c3.selectbox("Optimiser", ["adam", "sgd"], key=keys["opt"],
+                             format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
+    schedule = c3.selectbox("Learning-rate schedule", ["constant", "onecycle", "cosine", "step"], key=keys["sched"])
+    wd = c4.select_slider("Weight decay", _choices(WEIGHT_DECAYS, *(c.weight_decay for c in both)), key=keys["wd"],
+                          format_func=lambda v: f"{v:g}")
+    clip = c4.select_slider("Clip gradient norm", _choices(CLIPS, *(c.clip_grad_norm for c in both)), key=keys["clip"],
                             format_func=lambda v: "off" if v == 0 else f"{v:g}")
     # only where the task has an augmentation to switch (Typos' noise model is its data, not an option)
     augment = task.batch_transform(True) is not None and c4.checkbox("Augment the training data", value=True,
                                                                       key=f"{key}__aug")
-    cfg = TrainConfig.from_dict({**defaults.to_dict(), "epochs": int(epochs), "lr": float(lr), "batch_size": int(batch),
+    cfg = TrainConfig.from_dict({**recipe.to_dict(), "epochs": int(epochs), "lr": float(lr), "batch_size": int(batch),
                                  "optimizer": optimizer, "schedule": schedule, "weight_decay": float(wd),
                                  "clip_grad_norm": float(clip) or None})
-    return cfg, mode.startswith("Fine"), augment
+    return cfg, fine_tune, augment
 
 
 def _start(task: Task, key: str, data: Splits, cfg: TrainConfig, fine_tune: bool, augment: bool) -> None:
@@ -92,13 +112,14 @@ def _live(job: TrainingJob) -> None:
 def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str = "",
                    render_mistakes: Callable[[list[dict], object], None] | None = None,
                    defaults: TrainConfig | None = None) -> None:
-    """Settings, start/stop, live curves, then the finished model: evaluate, download, use."""
+    """Settings, start/stop, live curves, then the finished model: evaluate, download, use.
+    `defaults` are the fine-tuning settings; from scratch, the panel starts at the task's recipe."""
     job: TrainingJob | None = st.session_state.get(f"{key}__job")
     running = job is not None and job.running
-    defaults = defaults or task.default_config()
+    fine_tune_defaults = defaults or task.default_config()
     with st.expander("Training settings", expanded=not running):
         _, current, _ = active_model(task.name)
-        cfg, fine_tune, augment = settings_form(task, key, defaults, None if data is None else len(data.train))
+        cfg, fine_tune, augment = settings_form(task, key, fine_tune_defaults, None if data is None else len(data.train))
         if data is not None:
             updates = weight_updates(len(data.train), cfg.batch_size, cfg.epochs)
             st.caption(f"{cfg.epochs} epochs of {len(data.train):,} training examples in batches of "

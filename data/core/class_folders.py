@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from data.errors import DataError
+from data.core.errors import DataError
 
 MAX_FILES = 50_000
 MAX_UNZIPPED = 2 * 1024**3

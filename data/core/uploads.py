@@ -1,7 +1,7 @@
 """Text files people upload (CSV, TSV): their bytes as text, whatever editor saved them."""
 from __future__ import annotations
 
-from data.errors import DataError
+from data.core.errors import DataError
 
 
 def decode_text(data: bytes | str, what: str) -> str:

@@ -12,7 +12,7 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from data.errors import DataError
+from data.core.errors import DataError
 
 MAX_PIXELS = 40_000_000   # refuse decompression bombs and absurd uploads
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from data.errors import DatasetMissing
-from data.root import cache_dir, data_root
+from data.core.errors import DatasetMissing
+from data.core.root import cache_dir, data_root
 
 FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch.utils.data import TensorDataset
 
-from data.errors import DataError
-from data.uploads import decode_text
+from data.core.errors import DataError
+from data.core.uploads import decode_text
 
 DATASETS = ["xor", "moons", "circles", "spirals"]
 MIN_ROWS, MAX_CLASSES = 10, 10

@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.errors import DataError, DatasetMissing
-from data.uploads import decode_text
-from data.root import data_root
+from data.core.errors import DataError, DatasetMissing
+from data.core.uploads import decode_text
+from data.core.root import data_root
 
 SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
 RT_FILES = {"negative": "rt-polarity.neg.gz", "positive": "rt-polarity.pos.gz"}

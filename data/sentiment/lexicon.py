@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from data.sentiment_text import lexicon
+from data.sentiment.text import lexicon
 
 THINGS = ["phone", "battery", "screen", "laptop", "app", "update", "food", "pizza", "pasta", "coffee", "service",
           "staff", "waiter", "hotel", "room", "delivery", "product", "order", "price", "seller", "store", "car",

@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from data.errors import DataError
+from data.core.errors import DataError
 
 PAD, UNK = "<pad>", "<unk>"
 URL, USER = "<url>", "<user>"

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torchaudio
 
-from data.errors import DataError
+from data.core.errors import DataError
 
 SAMPLE_RATE = 16_000
 CLIP_SECONDS = 1.0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from data.speech_audio import CLIP_SAMPLES, TOP_DB, LogMel, noise, normalise_db
+from data.speech.audio import CLIP_SAMPLES, TOP_DB, LogMel, noise, normalise_db
 
 
 def noise_bank(per_kind: int = 16, seed: int = 0) -> torch.Tensor:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
-from data.class_folders import LoadedClasses, load
-from data.errors import DataError, DatasetMissing
-from data.root import cache_dir, data_root
-from data.speech_audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, clip_16k, noise, read_audio, resample
+from data.core.class_folders import LoadedClasses, load
+from data.core.errors import DataError, DatasetMissing
+from data.core.root import cache_dir, data_root
+from data.speech.audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, clip_16k, noise, read_audio, resample
 
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 UNKNOWN, SILENCE = "_unknown_", "_silence_"

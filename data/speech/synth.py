@@ -2,8 +2,8 @@
 voices, rates and pitches, written in the Speech Commands layout (one folder per
 word, 1-s 16 kHz mono WAVs), so that anyone can rebuild the training set:
 
-    python -m data.speech_synth --out ~/.cache/backprop-showcase/speech_synth
-    python -m data.speech_synth --out /tmp/s --words yes no --per-word 6
+    python -m data.speech.synth --out ~/.cache/backprop-showcase/speech_synth
+    python -m data.speech.synth --out /tmp/s --words yes no --per-word 6
 
 Clips already on disk are kept, so a rerun only fills in what is missing. Every
 choice (voice, variant, rate, pitch, tape speed) comes from a generator seeded by
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data.errors import DataError
-from data.speech_audio import fit_clip, frame_dbfs, read_audio, resample, write_wav
+from data.core.errors import DataError
+from data.speech.audio import fit_clip, frame_dbfs, read_audio, resample, write_wav
 
 KEYWORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
             "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
@@ -169,7 +169,7 @@ def synthesise_clips(words, per_word: int) -> list[tuple[np.ndarray, int]]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m data.speech_synth", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m data.speech.synth", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="folder to write <word>/<clip>.wav into")
     p.add_argument("--words", nargs="+", help="words to say (default: the 20 keywords and the unknown words)")

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from data.spelling import Vocabulary
+from data.typos.spelling import Vocabulary
 
 
 ROWS, STAGGER = ["qwertyuiop", "asdfghjkl", "zxcvbnm"], [0, 0.25, 0.75]      # how far each row is shifted

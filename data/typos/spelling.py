@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.errors import DataError, DatasetMissing
+from data.core.errors import DataError, DatasetMissing
 
 MAX_LIST_LINES = 500_000
 

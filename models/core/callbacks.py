@@ -1,13 +1,32 @@
-"""Callbacks: code that runs at the trainer's named events.
+"""Callbacks: code that runs at the trainer's named events, and how a run ends.
 
 A callback overrides any of `on_<event>(trainer)` for the events in
-models.trainer.EVENTS (fit_start, epoch_start, batch_start, after_forward,
+models.core.trainer.EVENTS (fit_start, epoch_start, batch_start, after_forward,
 after_loss, after_backward, after_step, batch_end, epoch_end, fit_end) and reads
-or changes the trainer's state there, as fastai's callbacks do.
+or changes the trainer's state there, as fastai's callbacks do. To end a run it
+calls `trainer.request_stop(message, status)`: the status, not the wording of the
+message, says why the run ended.
 """
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """How a run ended. A StrEnum: it compares equal to, and writes to JSON as, its value."""
+    COMPLETED = "completed"
+    STOPPED = "stopped"              # a Stop button, Ctrl-C or a callback's request
+    EARLY_STOPPED = "early_stopped"  # the validation loss stopped improving
+    BATCH_LIMIT = "batch_limit"      # max_batches reached
+    DIVERGED = "diverged"            # a non-finite loss or gradient
+
+
+@dataclass
+class StopRequest:
+    status: Status
+    message: str
 
 
 class Callback:
@@ -33,10 +52,10 @@ class EarlyStopping(Callback):
             self.bad += 1
             if self.bad >= self.patience:
                 t.request_stop(f"Early stopping: {self.monitor} has not improved for {self.patience} epochs "
-                               f"(best {self.best:.4f}).")
+                               f"(best {self.best:.4f}).", Status.EARLY_STOPPED)
 
     def on_fit_end(self, t) -> None:
-        if self.best_state is not None and t.stop_reason.startswith("Early stopping"):
+        if self.best_state is not None and t.stop is not None and t.stop.status == Status.EARLY_STOPPED:
             t.model.load_state_dict(self.best_state)
 
 
@@ -47,11 +66,13 @@ class ProgressBar(Callback):
         from tqdm.auto import tqdm
         self.bar = tqdm(total=t.steps_per_epoch, desc=f"epoch {t.epoch + 1}/{t.cfg.epochs}", unit="batch",
                         disable=not t.is_main, leave=True, mininterval=1.0, file=sys.stderr)
+        self.shown = len(t.history.batches)
 
     def on_batch_end(self, t) -> None:
         self.bar.update(1)
-        if t.step % 10 == 0:
-            self.bar.set_postfix(loss=f"{t.loss.item():.4f}")
+        if len(t.history.batches) > self.shown:      # rows arrive a few batches at a time
+            self.shown = len(t.history.batches)
+            self.bar.set_postfix(loss=f"{t.history.batches[-1]['loss']:.4f}")
 
     def on_epoch_end(self, t) -> None:
         e = t.history.epochs[-1]

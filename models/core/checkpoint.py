@@ -22,6 +22,14 @@ import torch
 from safetensors.torch import load_file, save as st_save
 
 
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+
+
+def shipped_path(task: str) -> Path:
+    """Where the shipped model of a task lives (without its extensions)."""
+    return WEIGHTS_DIR / task
+
+
 def stem(path: str | os.PathLike) -> Path:
     p = Path(path)
     for suffix in (".safetensors", ".json", ".train.pt"):

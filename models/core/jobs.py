@@ -11,7 +11,7 @@ import time
 import traceback
 from typing import Callable
 
-from models.trainer import Callback, Trainer
+from models.core.trainer import Callback, Trainer
 
 
 class LiveLog(Callback):
@@ -28,9 +28,14 @@ class LiveLog(Callback):
             self.total = t.total_steps
 
     def on_batch_end(self, t: Trainer) -> None:
+        # the trainer reads its figures from the device a few batches at a time: copy what is new
+        new = t.history.batches[len(self.batches):]
         with self.lock:
-            self.batches.append(t.history.batches[-1])
+            self.batches.extend(new)
             self.step = t.step
+
+    def on_fit_end(self, t: Trainer) -> None:
+        self.on_batch_end(t)
 
     def on_epoch_end(self, t: Trainer) -> None:
         with self.lock:
@@ -49,7 +54,7 @@ class TrainingJob:
         self.error: str | None = None
         self.error_detail: str | None = None
         self.started = self.finished = None
-        self._stop_early = False
+        self._stop_asked = False
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> "TrainingJob":
@@ -59,8 +64,8 @@ class TrainingJob:
 
     def _attach(self, trainer: Trainer) -> None:
         self.trainer = trainer
-        if self._stop_early:
-            trainer.request_stop()
+        if self._stop_asked:          # Stop was pressed while the data and the network were being made
+            trainer.request_stop("Stopped by you.")
 
     def _run(self) -> None:
         try:
@@ -72,7 +77,7 @@ class TrainingJob:
             self.finished = time.time()
 
     def stop(self) -> None:
-        self._stop_early = True
+        self._stop_asked = True
         if self.trainer is not None:
             self.trainer.request_stop("Stopped by you.")
 

@@ -1,28 +1,12 @@
-"""One way to use any trained model of the suite.
-
-    p = load_predictor("digits")                 # the shipped weights
-    p = load_predictor("digits", "runs/mine")    # a retrained checkpoint
-    p.labels                                     # ["0", ..., "9"]
-    p.predict([img1, img2])  # [{"label": "7", "score": 0.998, "top": [("7", 0.998), ...]}, ...]
-"""
+"""One way to use any trained model of the suite: a Predictor batches raw items through
+a network and names its answers. Each task subclasses it (models/<task>/task.py);
+models.core.registry's `load_predictor` builds the right one from a checkpoint."""
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
-
-from models.checkpoint import load_checkpoint
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-TASK_MODULES = {"digits": "models.digits", "typos": "models.typos", "sentiment": "models.sentiment",
-                "speech": "models.speech"}
-
-
-def shipped_path(task: str) -> Path:
-    return WEIGHTS_DIR / task
 
 
 class Predictor:
@@ -64,18 +48,3 @@ class Predictor:
             results.append({"label": top[0][0], "score": top[0][1], "top": top})
         return results
 
-
-def load_predictor(task: str, path: str | Path | None = None) -> Predictor:
-    if task not in TASK_MODULES:
-        raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(sorted(TASK_MODULES))}")
-    module = importlib.import_module(TASK_MODULES[task])
-    state, card = load_checkpoint(path or shipped_path(task))
-    if card.get("task") != task:
-        raise ValueError(f"{path} holds a {card.get('task')!r} model, not a {task!r} model")
-    return module.TASK.predictor_from_state(state, card)
-
-
-def get_task(name: str):
-    if name not in TASK_MODULES:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASK_MODULES))}")
-    return importlib.import_module(TASK_MODULES[name]).TASK

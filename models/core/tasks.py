@@ -3,8 +3,8 @@ every app's training panel share.
 
 A task (digits, and later typos, sentiment, speech) says how to build its
 network, where its data comes from, how to augment it and how to turn a
-checkpoint into a predictor. `train_model` and `evaluate_model` do the rest the
-same way for all of them.
+checkpoint into a predictor. `train_model` (and models.core.evaluation's
+`evaluate_model`) do the rest the same way for all of them.
 """
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset, TensorDataset
 
-from data.errors import DataError
-from models.checkpoint import make_card, save_checkpoint
-from models.predictor import Predictor
-from models.batches import make_batches, to_device
-from models.trainer import Callback, FitResult, TrainConfig, Trainer
+from data.core.errors import DataError
+from models.core.checkpoint import make_card, save_checkpoint
+from models.core.predictor import Predictor
+from models.core.batches import make_batches
+from models.core.trainer import Callback, FitResult, TrainConfig, Trainer
 
 
 @dataclass
@@ -138,7 +138,7 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     trainer = Trainer(model, task.loss_fn(), cfg, callbacks=list(callbacks),
                       batch_transform=task.batch_transform(augment), collate_fn=task.collate_fn)
     if resume is not None:
-        from models.checkpoint import load_checkpoint, load_trainer_state
+        from models.core.checkpoint import load_checkpoint, load_trainer_state
         state, _ = load_checkpoint(resume)
         model.load_state_dict(state)
         tstate = load_trainer_state(resume)
@@ -162,42 +162,6 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     if out is not None and trainer.is_main:
         save_checkpoint(out, model, card, trainer.state_dict())
     return TrainRun(model.eval(), result, card, trainer)
-
-
-@torch.no_grad()
-def evaluate_model(model: nn.Module, data: Dataset, labels: Sequence[str], collate_fn=None,
-                   batch_size: int = 512, device: str | torch.device = "cpu") -> dict:
-    """Accuracy, a confusion matrix and the most confident mistakes on a data set."""
-    model = model.eval().to(device)
-    probs, targets = [], []
-    for x, y in make_batches(data, batch_size, False, 0, collate_fn):
-        x = to_device(x, torch.device(device))
-        out = model(*x) if isinstance(x, (tuple, list)) else model(x)
-        probs.append(torch.softmax(out.float(), 1).cpu())
-        targets.append(y.cpu())
-    if not probs:
-        raise ValueError("nothing to evaluate on: the data set is empty")
-    p, y = torch.cat(probs), torch.cat(targets)
-    pred = p.argmax(1)
-    wrong = (pred != y).nonzero().flatten()
-    order = wrong[p[wrong, pred[wrong]].argsort(descending=True)]
-    # without a fixed label set (the Typos task chooses among each word's own candidates)
-    # a mistake is named by positions and there is no confusion matrix
-    name = (lambda i: labels[i]) if labels else int
-    result = {
-        "accuracy": (pred == y).float().mean().item(),
-        "n": len(y),
-        "mistakes": [{"index": int(i), "true": name(int(y[i])), "predicted": name(int(pred[i])),
-                      "score": float(p[i, pred[i]])} for i in order[:100]],
-    }
-    if labels:
-        n = len(labels)
-        confusion = torch.zeros(n, n, dtype=torch.long)
-        confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
-        per_class = (confusion.diag().float() / confusion.sum(1).clamp(min=1)).tolist()
-        result["confusion"] = confusion.tolist()
-        result["per_class_accuracy"] = dict(zip(labels, per_class))
-    return result
 
 
 def splits_from_examples(examples: Sequence[np.ndarray], targets: Sequence[int], classes: Sequence[str],

@@ -6,19 +6,24 @@ them, with callback events around them (fastai style):
 
     batch_start
     1. forward   -> after_forward
-    2. loss      -> after_loss        (a non-finite loss stops the run here)
-    3. backward  -> after_backward    (per-layer gradient norms, clipping)
+    2. loss      -> after_loss
+    3. backward  -> after_backward    (gradient norms, clipping)
     4. step      -> after_step
     batch_end
 
 and epoch_start / epoch_end / fit_start / fit_end around the batches.
+
+Loss, metrics and gradient norms stay on the device and are read every
+`sync_every` batches in one transfer (each read makes the CPU wait for the GPU).
+A non-finite loss or gradient found there ends the run as "diverged" on every
+rank at once and puts back the last weights that gave a finite loss.
 """
 from __future__ import annotations
 
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -27,8 +32,10 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset
 
-from models.batches import make_batches, to_device
-from models.callbacks import Callback, EarlyStopping, ProgressBar  # noqa: F401  (re-exported)
+from models.core.batches import make_batches, to_device
+from models.core.callbacks import Callback, EarlyStopping, ProgressBar, Status, StopRequest  # noqa: F401
+from models.core.evaluation import accuracy, evaluate
+from models.core.history import History
 
 EVENTS = (
     "fit_start", "epoch_start", "batch_start", "after_forward", "after_loss",
@@ -43,7 +50,7 @@ class TrainConfig:
     lr: float = 1e-3
     optimizer: str = "adam"          # "adam" | "sgd"
     momentum: float = 0.9            # SGD only
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0        # on weight matrices and kernels, never on biases or norms
     schedule: str = "constant"       # "constant" | "step" | "cosine" | "onecycle"
     step_every: int = 0              # "step" schedule: epochs between lr halvings (0: a third of the run)
     clip_grad_norm: float | None = None
@@ -53,6 +60,7 @@ class TrainConfig:
     threads: int | None = None       # torch.set_num_threads, when given
     max_batches: int | None = None   # stop after this many batches in all (smoke runs, the Lab)
     track_grad_norms: bool = True
+    sync_every: int = 10             # batches between reads of loss, metrics and norms from the device
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,27 +72,8 @@ class TrainConfig:
 
 
 @dataclass
-class History:
-    """What the apps plot: one row per batch and one per epoch."""
-    batches: list[dict] = field(default_factory=list)
-    epochs: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"batches": self.batches, "epochs": self.epochs}
-
-
-def thin(rows: list[dict], keep: int = 400) -> list[dict]:
-    """At most `keep` rows, evenly spaced, always with the first and the last: what a
-    chart of a long run needs (the browser slows down on tens of thousands of points)."""
-    if len(rows) <= keep:
-        return list(rows)
-    idx = np.unique(np.linspace(0, len(rows) - 1, keep).round().astype(int))
-    return [rows[i] for i in idx]
-
-
-@dataclass
 class FitResult:
-    status: str                      # "completed" | "stopped" | "early_stopped" | "diverged"
+    status: Status
     message: str
     history: History
     epochs_done: int
@@ -92,11 +81,7 @@ class FitResult:
 
     @property
     def ok(self) -> bool:
-        return self.status != "diverged"
-
-
-def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
-    return (output.argmax(dim=1) == target).float().mean().item()
+        return self.status != Status.DIVERGED
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -116,12 +101,18 @@ def layer_of(param_name: str) -> str:
     return param_name.rsplit(".", 1)[0] if "." in param_name else param_name
 
 
-def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    # decay pulls weight matrices and kernels towards zero; a bias or a norm's scale has no
+    # such reason to shrink (nanoGPT's configure_optimizers draws the same line)
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [g for g in groups if g["params"]]
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
     if cfg.optimizer == "adam":
         # AdamW: weight decay that does not fight Adam's per-weight scaling
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(groups, lr=cfg.lr)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}: use 'sgd' or 'adam'")
 
 
@@ -142,6 +133,10 @@ def make_schedule(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch:
     raise ValueError(f"unknown schedule {cfg.schedule!r}: use constant, step, cosine or onecycle")
 
 
+def distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
 class Trainer:
     def __init__(self, model: nn.Module, loss_fn: Callable | None = None, config: TrainConfig | None = None,
                  metrics: dict[str, Callable] | None = None, callbacks: list[Callback] | None = None,
@@ -160,24 +155,25 @@ class Trainer:
         self.batch_transform = batch_transform   # training-time augmentation, on the device
         self.collate_fn = collate_fn
         self.net = model                          # what the forward pass calls; DDP wraps it
-        if dist.is_available() and dist.is_initialized():
+        if distributed():
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
-        self.optimizer = optimizer or make_optimizer(self.model.parameters(), self.cfg)
+        self.optimizer = optimizer or make_optimizer(self.model, self.cfg)
         self.scheduler = None
         self.history = History()
         self.epoch = 0            # epochs completed
         self.step = 0             # optimizer steps taken
         self.batch_index = 0
         self.steps_per_epoch = self.total_steps = 0
-        self.stop_requested = False
-        self.stop_reason = ""
-        self._diverged_flag = False
+        self.stop: StopRequest | None = None
         self._t0 = time.perf_counter()
-        self.grad_norm = 0.0
+        self.grad_norm = 0.0                       # the last read values, for callbacks and charts
         self.grad_norms: dict[str, float] = {}
         self.x = self.y = self.output = self.loss = None
-        self._last_good = [p.detach().clone() for p in self.model.parameters()]
+        self._pending: list[tuple] = []            # per-batch figures still on the device
+        self._layers = list(dict.fromkeys(layer_of(n) for n, p in model.named_parameters() if p.requires_grad))
+        self._layer_index: dict[tuple, torch.Tensor] = {}
+        self._good = self._candidate = None        # see _check_window
 
     # ---- events -------------------------------------------------------
     def emit(self, event: str) -> None:
@@ -186,21 +182,27 @@ class Trainer:
             if fn is not None:
                 fn(self)
 
-    def request_stop(self, reason: str = "Stopped on request.") -> None:
-        """Honoured between batches: the UI's Stop button calls this from another thread."""
-        self.stop_reason = reason
-        self.stop_requested = True
+    def request_stop(self, reason: str = "Stopped on request.", status: Status = Status.STOPPED) -> None:
+        """Honoured at the next batch, whenever it is asked for: before `fit` starts too (the
+        UI's Stop button calls this from another thread). A divergence is never overwritten."""
+        if self.stop is None or self.stop.status != Status.DIVERGED:
+            self.stop = StopRequest(Status(status), reason)
+
+    @property
+    def stop_reason(self) -> str:
+        return self.stop.message if self.stop else ""
 
     @property
     def is_main(self) -> bool:
-        return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+        return not distributed() or dist.get_rank() == 0
 
     # ---- the four steps -----------------------------------------------
     def forward(self, x):
         return self.net(*x) if isinstance(x, (tuple, list)) else self.net(x)
 
-    def train_batch(self, x, y) -> bool:
-        """One step of backprop. Returns False when the loss was not finite."""
+    def train_batch(self, x, y) -> None:
+        """One step of backprop. Every rank takes every step, finite or not, so that no rank
+        waits for another's gradients; `_check_window` looks at the figures a few steps later."""
         self.x, self.y = x, y
         self.emit("batch_start")
         self.model.train()
@@ -208,71 +210,102 @@ class Trainer:
         self.emit("after_forward")
         self.loss = self.loss_fn(self.output, y)            # 2. loss
         self.emit("after_loss")
-        if not torch.isfinite(self.loss):
-            return self._diverged(f"the loss became {self.loss.item()}")
         self.optimizer.zero_grad(set_to_none=True)
         self.loss.backward()                                # 3. backward pass
-        total = self._measure_and_clip_gradients()
-        if not math.isfinite(total):
-            return self._diverged("the gradients became infinite")
+        total, per_layer = self._measure_and_clip_gradients()
         self.emit("after_backward")
-        self._remember_good_weights()
         self.optimizer.step()                               # 4. weight update
+        lr = self.optimizer.param_groups[0]["lr"]
         if self.scheduler is not None:
             self.scheduler.step()
         self.step += 1
         self.emit("after_step")
-        self._log_batch()
+        metrics = [torch.as_tensor(fn(self.output.detach(), y), dtype=torch.float64, device=self.device)
+                   for fn in self.metrics.values()]
+        self._pending.append((self.loss.detach().double(), total, per_layer, metrics,
+                              {"epoch": self.epoch + 1, "batch": self.batch_index + 1, "step": self.step, "lr": lr,
+                               "time": time.perf_counter() - self._t0}))
         self.emit("batch_end")
-        return True
 
-    def _measure_and_clip_gradients(self) -> float:
+    def _measure_and_clip_gradients(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(total norm, per-layer norms), as tensors on the device: nothing waits here."""
         named = [(n, p) for n, p in self.model.named_parameters() if p.grad is not None]
+        grads = [p.grad for _, p in named]
+        if not grads:
+            return torch.zeros((), dtype=torch.float64, device=self.device), None
+        norms = torch.stack(torch._foreach_norm(grads)).double()
+        per_layer = None
         if self.cfg.track_grad_norms:
-            sq: dict[str, float] = {}
-            for n, p in named:
-                sq[layer_of(n)] = sq.get(layer_of(n), 0.0) + p.grad.detach().float().pow(2).sum().item()
-            self.grad_norms = {k: math.sqrt(v) for k, v in sq.items()}
-        grads = [p for _, p in named]
+            names = tuple(n for n, _ in named)
+            if names not in self._layer_index:     # made once: a host-to-device copy each step would wait
+                self._layer_index[names] = torch.tensor([self._layers.index(layer_of(n)) for n in names],
+                                                        device=self.device)
+            sq = torch.zeros(len(self._layers), dtype=torch.float64, device=self.device).index_add_(0, self._layer_index[names],
+                                                                               norms.pow(2))
+            per_layer = sq.sqrt()
+        total = norms.pow(2).sum().sqrt()
         if self.cfg.clip_grad_norm:
-            total = nn.utils.clip_grad_norm_(grads, self.cfg.clip_grad_norm).item()
-        elif self.cfg.track_grad_norms:
-            total = math.sqrt(sum(v * v for v in self.grad_norms.values()))
-        else:
-            total = nn.utils.get_total_norm([p.grad for p in grads]).item() if grads else 0.0
-        self.grad_norm = total
-        return total
+            # the same scaling as nn.utils.clip_grad_norm_, on the norm measured above
+            scale = (self.cfg.clip_grad_norm / (total + 1e-6)).clamp(max=1.0)
+            torch._foreach_mul_(grads, scale)
+        return total, per_layer
 
-    def _remember_good_weights(self) -> None:
-        # the weights that just gave a finite loss and finite gradients
-        with torch.no_grad():
-            for keep, p in zip(self._last_good, self.model.parameters()):
-                keep.copy_(p)
+    # ---- reading the device, a window at a time -----------------------
+    def _read_window(self) -> None:
+        """Turns the pending figures into history rows with one read from the device, and
+        checks them: a non-finite loss or gradient ends the run (on every rank together)."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        n_metrics = len(self.metrics)
+        packed = torch.stack([torch.cat([torch.stack([loss, total, *metrics]),
+                                         per_layer if per_layer is not None else total.new_zeros(0)])
+                              for loss, total, per_layer, metrics, _ in rows])
+        bad = (~torch.isfinite(packed[:, :2])).any(1).float()
+        if distributed():
+            dist.all_reduce(bad, op=dist.ReduceOp.MAX)     # one rank's NaN stops every rank
+        values, bad = packed.cpu().tolist(), bad.cpu().tolist()
+        first_bad = bad.index(1.0) if 1.0 in bad else None
+        for i, (v, (*_, per_layer, _, info)) in enumerate(zip(values, rows)):
+            if first_bad is not None and i >= first_bad:
+                break
+            row = {**info, "loss": v[0], "grad_norm": v[1], **dict(zip(self.metrics, v[2:2 + n_metrics]))}
+            if per_layer is not None:
+                row["grad_norms"] = dict(zip(self._layers, v[2 + n_metrics:]))
+                self.grad_norms = row["grad_norms"]
+            self.grad_norm = row["grad_norm"]
+            self.history.batches.append(row)
+        self._check_window(first_bad, values, rows)
 
-    def _diverged(self, what: str) -> bool:
+    def _check_window(self, first_bad: int | None, values: list, rows: list) -> None:
+        """Two copies of the weights, made once a window, not once a step: `_candidate` (the
+        weights at the window's start) becomes `_good` once its first step gave a finite loss."""
+        if first_bad is None:
+            self._good, self._candidate = self._candidate, self._good
+            self._copy_weights(into=self._candidate)
+            return
+        restore = self._candidate if first_bad > 0 else self._good
         with torch.no_grad():
-            for keep, p in zip(self._last_good, self.model.parameters()):
+            for keep, p in zip(restore, self.model.parameters()):
                 p.copy_(keep)
-        last_norm = self.history.batches[-1]["grad_norm"] if self.history.batches else float("nan")
-        lr = self.optimizer.param_groups[0]["lr"]
-        cause = (f"the learning rate ({lr:g}) is probably too high, or the gradients exploded "
+        loss, total = values[first_bad][:2]
+        what = f"the loss became {loss}" if not math.isfinite(loss) else "the gradients became infinite"
+        last_norm = values[first_bad - 1][1] if first_bad > 0 else (
+            self.history.batches[-1]["grad_norm"] if self.history.batches else float("nan"))
+        info = rows[first_bad][-1]
+        cause = (f"the learning rate ({info['lr']:g}) is probably too high, or the gradients exploded "
                  f"(last gradient norm {last_norm:.3g})")
-        self.stop_reason = (f"Training diverged at epoch {self.epoch + 1}, batch {self.batch_index + 1}: "
-                            f"{what}. Likely cause: {cause}. Try a lower learning rate or gradient clipping. "
-                            "The weights were restored to the last step with a finite loss.")
-        self.stop_requested = True
-        self._diverged_flag = True
-        return False
+        self.stop = StopRequest(Status.DIVERGED, (
+            f"Training diverged at epoch {info['epoch']}, batch {info['batch']}: {what}. "
+            f"Likely cause: {cause}. Try a lower learning rate or gradient clipping. "
+            "The weights were restored to the last step with a finite loss."))
 
-    def _log_batch(self) -> None:
-        row = {"epoch": self.epoch + 1, "step": self.step, "loss": self.loss.item(),
-               "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": self.grad_norm,
-               "time": time.perf_counter() - self._t0}
-        for name, fn in self.metrics.items():
-            row[name] = fn(self.output.detach(), self.y)
-        if self.grad_norms:
-            row["grad_norms"] = dict(self.grad_norms)
-        self.history.batches.append(row)
+    def _copy_weights(self, into: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+        with torch.no_grad():
+            if into is None:
+                return [p.detach().clone() for p in self.model.parameters()]
+            torch._foreach_copy_(into, [p.detach() for p in self.model.parameters()])
+            return into
 
     # ---- the loop -----------------------------------------------------
     def fit(self, train: Dataset | DataLoader, val: Dataset | DataLoader | None = None,
@@ -286,68 +319,61 @@ class Trainer:
             self.total_steps = min(self.total_steps, self.cfg.max_batches)
         if self.scheduler is None and self.step == 0:
             self.scheduler = make_schedule(self.optimizer, self.cfg, len(batches))
-        self.stop_requested, self.stop_reason, self._diverged_flag = False, "", False
-        status = "completed"
+        self._good, self._candidate = self._copy_weights(), self._copy_weights()
         t0 = self._t0 = time.perf_counter()
         self.emit("fit_start")
-        while self.epoch < epochs and not self.stop_requested:
-            if hasattr(batches, "set_epoch"):
-                batches.set_epoch(self.epoch)
-            elif hasattr(getattr(batches, "sampler", None), "set_epoch"):
-                batches.sampler.set_epoch(self.epoch)
-            self.emit("epoch_start")
-            te = time.perf_counter()
-            first = len(self.history.batches)
-            for self.batch_index, (x, y) in enumerate(batches):
-                x, y = to_device(x, self.device), to_device(y, self.device)
-                if self.batch_transform is not None:
-                    x = self.batch_transform(x)
-                if not self.train_batch(x, y) or self.stop_requested:
-                    break
-                if self.cfg.max_batches and self.step >= self.cfg.max_batches:
-                    self.request_stop(f"Reached the limit of {self.cfg.max_batches} batches.")
-                    break
-            if self._diverged_flag:
-                status = "diverged"
-                break
-            rows = self.history.batches[first:]
-            summary = {"epoch": self.epoch + 1, "seconds": time.perf_counter() - te}
-            if rows:
-                summary["train_loss"] = float(np.mean([r["loss"] for r in rows]))
-                for name in self.metrics:
-                    summary["train_" + name] = float(np.mean([r[name] for r in rows]))
-            if val is not None:
-                for k, v in self.evaluate(val).items():
-                    summary["val_" + k] = v
-            self.history.epochs.append(summary)
-            self.epoch += 1
-            self.emit("epoch_end")
-        if status != "diverged" and self.stop_requested:
-            status = "early_stopped" if self.stop_reason.startswith("Early stopping") else "stopped"
-        message = self.stop_reason or f"Trained {self.epoch} epochs."
+        try:
+            while self.epoch < epochs and self.stop is None:
+                self._epoch(batches, val)
+        except KeyboardInterrupt:
+            self._read_window()
+            self.request_stop("Stopped by Ctrl-C.")
+        status = self.stop.status if self.stop else Status.COMPLETED
+        message = self.stop.message if self.stop else f"Trained {self.epoch} epochs."
         self.emit("fit_end")
+        self.stop = None            # consumed: a later fit starts afresh
         return FitResult(status, message, self.history, self.epoch, time.perf_counter() - t0)
 
-    @torch.no_grad()
-    def evaluate(self, data: Dataset | DataLoader) -> dict[str, float]:
-        """Loss and metrics over a whole data set (on this process's share when distributed)."""
-        self.model.eval()
-        total, n, sums = 0.0, 0, {k: 0.0 for k in self.metrics}
-        for x, y in make_batches(data, max(self.cfg.batch_size, 256), False, 0, self.collate_fn):
+    def _epoch(self, batches, val) -> None:
+        if hasattr(batches, "set_epoch"):
+            batches.set_epoch(self.epoch)
+        elif hasattr(getattr(batches, "sampler", None), "set_epoch"):
+            batches.sampler.set_epoch(self.epoch)
+        self.emit("epoch_start")
+        te = time.perf_counter()
+        first = len(self.history.batches)
+        for self.batch_index, (x, y) in enumerate(batches):
             x, y = to_device(x, self.device), to_device(y, self.device)
-            out = self.model(*x) if isinstance(x, (tuple, list)) else self.model(x)
-            b = len(y)
-            total += self.loss_fn(out, y).item() * b
-            for k, fn in self.metrics.items():
-                sums[k] += fn(out, y) * b
-            n += b
-        if dist.is_available() and dist.is_initialized():
-            # every rank saw its own share: add them up so all ranks report the same figures
-            t = torch.tensor([total, n, *sums.values()], dtype=torch.float64, device=self.device)
-            dist.all_reduce(t)
-            total, n = t[0].item(), int(t[1].item())
-            sums = dict(zip(sums, t[2:].tolist()))
-        return {"loss": total / max(n, 1), **{k: v / max(n, 1) for k, v in sums.items()}}
+            if self.batch_transform is not None:
+                x = self.batch_transform(x)
+            self.train_batch(x, y)
+            if len(self._pending) >= max(1, self.cfg.sync_every):
+                self._read_window()
+            if self.cfg.max_batches and self.step >= self.cfg.max_batches and self.stop is None:
+                self.request_stop(f"Reached the limit of {self.cfg.max_batches} batches.", Status.BATCH_LIMIT)
+            if self.stop is not None:
+                break
+        self._read_window()
+        if self.stop is not None and self.stop.status == Status.DIVERGED:
+            return
+        rows = self.history.batches[first:]
+        summary = {"epoch": self.epoch + 1, "seconds": time.perf_counter() - te}
+        if rows:
+            summary["train_loss"] = float(np.mean([r["loss"] for r in rows]))
+            for name in self.metrics:
+                summary["train_" + name] = float(np.mean([r[name] for r in rows]))
+        if val is not None:
+            for k, v in self.evaluate(val).items():
+                summary["val_" + k] = v
+        self.history.epochs.append(summary)
+        self.epoch += 1
+        self.emit("epoch_end")
+
+    def evaluate(self, data: Dataset | DataLoader) -> dict[str, float]:
+        """Loss and metrics over a whole data set (all ranks' shares added up when distributed)."""
+        out = evaluate(self.model, data, loss_fn=self.loss_fn, metrics=self.metrics,
+                       batch_size=max(self.cfg.batch_size, 256), collate_fn=self.collate_fn, device=self.device)
+        return {"loss": out["loss"], **{k: out[k] for k in self.metrics}}
 
     def state_dict(self) -> dict:
         """Everything but the weights that resuming needs (plain tensors and numbers only)."""

@@ -8,15 +8,15 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from data.augment import DigitAugment
-from data.class_folders import LoadedClasses, check_examples, load, unzip
-from data.errors import DataError
-from data.digit_images import read_image, to_mnist
-from data.mnist import load_mnist
-from models.lenet import LeNet5
-from models.predictor import Predictor
-from models.tasks import Splits, Task, splits_from_examples  # noqa: F401  (re-exported)
-from models.trainer import TrainConfig
+from data.digits.augment import DigitAugment
+from data.core.class_folders import LoadedClasses, check_examples, load, unzip
+from data.core.errors import DataError
+from data.digits.images import read_image, to_mnist
+from data.digits.mnist import load_mnist
+from models.digits.net import LeNet5
+from models.core.predictor import Predictor
+from models.core.tasks import Splits, Task, splits_from_examples  # noqa: F401  (re-exported)
+from models.core.trainer import TrainConfig
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DIGITS = [str(d) for d in range(10)]

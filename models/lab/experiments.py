@@ -22,8 +22,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from data.toy import Points
-from models.trainer import Callback, FitResult, TrainConfig, Trainer, thin
+from data.lab.toy import Points
+from models.core.history import chart_rows
+from models.core.trainer import Callback, FitResult, Status, TrainConfig, Trainer
 
 DEVICE = "cpu"
 MAX_ROWS = 400            # history rows per run sent to the app; more only slows the charts
@@ -165,7 +166,7 @@ def _run(model: nn.Module, points: Points, *, steps: int | None = None, epochs: 
     per_epoch = math.ceil(n / batch_size)
     if epochs is None:
         epochs = math.ceil(steps / per_epoch)
-    # a batch limit only when the steps end mid-epoch: hitting it reads as "stopped"
+    # a batch limit only when the steps end mid-epoch
     limit = steps if steps and steps % per_epoch else None
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum,
                       seed=seed, device=DEVICE, threads=threads, max_batches=limit,
@@ -177,7 +178,7 @@ def _run(model: nn.Module, points: Points, *, steps: int | None = None, epochs: 
     run = {
         "status": result.status, "message": result.message, "seconds": result.seconds,
         "lr": lr, "batch_size": batch_size, "steps": trainer.step, "epochs_done": result.epochs_done,
-        "history": thin(result.history.batches, MAX_ROWS), "epochs": thin(_timed_epochs(result), MAX_ROWS),
+        "history": chart_rows(result.history.batches, MAX_ROWS), "epochs": chart_rows(_timed_epochs(result), MAX_ROWS),
         "final_loss": end_train["loss"], "train_accuracy": end_train["accuracy"],
         "val_loss": end_val["loss"], "val_accuracy": end_val["accuracy"],
     }
@@ -209,8 +210,7 @@ def _timed_epochs(result: FitResult) -> list[dict]:
 
 
 def _user_stopped(run: dict) -> bool:
-    # my runs never hit a batch limit at an epoch's end, so "stopped" is the app's Stop button
-    return run["status"] == "stopped" and not run["message"].startswith("Reached the limit")
+    return run["status"] == Status.STOPPED
 
 
 # ---- the experiments ---------------------------------------------------------

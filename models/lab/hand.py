@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from models.trainer import TrainConfig, Trainer
+from models.core.trainer import TrainConfig, Trainer
 
 PARAM_NAMES = ["w11", "w12", "w21", "w22", "b1", "b2", "v1", "v2", "c"]
 # backprop meets the output layer first, so backward() reports it first

@@ -26,8 +26,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
-from models.callbacks import Callback
-from models.trainer import TrainConfig, Trainer, thin
+from models.core.callbacks import Callback
+from models.core.history import chart_rows
+from models.core.trainer import TrainConfig, Trainer
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -181,7 +182,7 @@ def bptt(T: int = 20, cell: str = "rnn", hidden: int = 32, steps: int = 300, lr:
     return {
         "time_grads": grads.snapshots,
         "first_step_grad": (sum(firsts) / len(firsts)) / mean_last if mean_last > 0 else float("nan"),
-        "history": thin(rows),
+        "history": chart_rows(rows),
         # the trainer logs the norm before clipping; the step used at most `clip` of it
         "grad_norm": [r["grad_norm"] for r in rows],
         "applied_grad_norm": [min(r["grad_norm"], clip) if clip else r["grad_norm"] for r in rows],

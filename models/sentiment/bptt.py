@@ -1,6 +1,6 @@
 """RNN vs LSTM vs GRU on the same sentences: backprop through time made visible.
 
-Each cell is trained by the common trainer (models.tasks.train_model) as a small
+Each cell is trained by the common trainer (models.core.tasks.train_model) as a small
 one-way network that classifies from its final state, so that the error signal
 must travel back through every time step to reach the first words. After
 training, autograd gives the gradient of the loss with respect to each time
@@ -17,8 +17,8 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from models.tasks import Splits, train_model
-from models.trainer import TrainConfig
+from models.core.tasks import Splits, train_model
+from models.core.trainer import TrainConfig
 
 CELLS = ("rnn", "lstm", "gru")
 SMALL = dict(hidden=48, layers=1, bidirectional=False, pool="last", dropout=0.1, freeze_words=True, piece_dim=32)

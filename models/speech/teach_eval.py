@@ -1,7 +1,7 @@
 """What *other words as `_unknown_`* buys a model taught a few words, as the Speech app's
 teaching tab makes it:
 
-    python -m models.speech_teach_eval --data ../shared/datasets
+    python -m models.speech.teach_eval --data ../shared/datasets
 
 Teaches the shipped model "hello" and "banana" from synthetic voices (fine-tuning, as the
 app's panel does), with 0, ½, 1, 2 and 3 times as many clips of other words as `_unknown_`,
@@ -15,14 +15,14 @@ import argparse
 import json
 import sys
 
-from data.errors import DataError
-from data.speech_audio import SAMPLE_RATE
-from data.speech_sets import load_fsdd
-from data.speech_synth import other_words, synthesise_clips
-from models.predictor import load_predictor
-from models.speech import FSDD_TEST_TAKES, TASK, UNKNOWN
-from models.tasks import train_model
-from models.trainer import TrainConfig
+from data.core.errors import DataError
+from data.speech.audio import SAMPLE_RATE
+from data.speech.datasets import load_fsdd
+from data.speech.synth import other_words, synthesise_clips
+from models import load_predictor
+from models.speech.task import FSDD_TEST_TAKES, TASK, UNKNOWN
+from models.core.tasks import train_model
+from models.core.trainer import TrainConfig
 
 TAUGHT, PER_WORD = ("hello", "banana"), 12
 
@@ -53,7 +53,7 @@ def measure(root=None, ratios=(0.0, 0.5, 1.0, 2.0, 3.0), log=None) -> list[dict]
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m models.speech_teach_eval", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m models.speech.teach_eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="data root with fsdd/ (default: $BACKPROP_DATA)")
     args = p.parse_args(argv)

@@ -4,7 +4,7 @@ Every corrector takes its vocabulary as word counts, so a comparison can give al
 them the same one; the network is then judged against the classic methods rather than
 against a different dictionary. Each has `name`, `correct(word)` and `correct_many(words)`.
 
-    python -m models.typos_baselines [--n 2000] [--seed 0]
+    python -m models.typos.baselines [--n 2000] [--seed 0]
 
 prints accuracy and speed of each corrector on typo->correction pairs sampled from
 codespell's dictionary, and the edit-distance oracle for the same pairs.
@@ -235,10 +235,10 @@ def oracle_coverage(pairs: Sequence[tuple[str, str]], distances: Iterable[int] =
 
 
 def codespell_pairs(vocabulary: Iterable[str] | dict, n: int = 2000, seed: int = 0) -> list[tuple[str, str]]:
-    """A fixed random sample of real-world typos (data.spelling.codespell_pairs): the
+    """A fixed random sample of real-world typos (data.typos.spelling.codespell_pairs): the
     correction in `vocabulary` and the typo not in it (a known typo could never be
     corrected by a dictionary method, and would measure the dictionary, not the corrector)."""
-    from data.spelling import codespell_pairs as real_misspellings
+    from data.typos.spelling import codespell_pairs as real_misspellings
     vocab = vocabulary if isinstance(vocabulary, (set, dict)) else set(vocabulary)
     return real_misspellings(vocab, sample=n, seed=seed)
 

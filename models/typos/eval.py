@@ -1,6 +1,6 @@
 """The Typos model beside the classic correctors, on real human misspellings.
 
-    python -m models.typos_eval [--weights runs/typos] [--sample 2000] [--json]
+    python -m models.typos.eval [--weights runs/typos] [--sample 2000] [--json]
 
 Every corrector gets the same vocabulary (the model's) and the same pairs: a
 fixed sample of codespell's list of common misspellings whose correction is in
@@ -17,11 +17,12 @@ import time
 
 import torch
 
-from data import spelling
-from data.typo_features import char_row, pair_ops
-from models.checkpoint import record_evaluation
-from models.predictor import load_predictor, shipped_path
-from models.typos_baselines import Norvig, PySpellCheckerBaseline, SymSpellBaseline, evaluate
+from data.typos import spelling
+from data.typos.features import char_row, pair_ops
+from models.core.checkpoint import record_evaluation
+from models import load_predictor
+from models.core.checkpoint import shipped_path
+from models.typos.baselines import Norvig, PySpellCheckerBaseline, SymSpellBaseline, evaluate
 
 
 class Ours:
@@ -72,7 +73,7 @@ def table(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m models.typos_eval", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m models.typos.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="checkpoint (default: the shipped model)")
     p.add_argument("--sample", type=int, default=2000, help="codespell pairs to sample")

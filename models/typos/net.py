@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from data.typo_features import N_CHARS, N_NUMERIC, OP_BUCKETS
+from data.typos.features import N_CHARS, N_NUMERIC, OP_BUCKETS
 
 
 def unique_rows(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

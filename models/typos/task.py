@@ -3,7 +3,7 @@
 Training pairs are made on the fly from the vocabulary by the noise model (how
 people really err), plus any pairs a user supplies. The vocabulary travels with
 the model: the shipped one is symspellpy's English list, cleaned (rebuilt by
-data.spelling.load_vocabulary); a custom model's added words are in its card.
+data.typos.spelling.load_vocabulary); a custom model's added words are in its card.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from typing import Sequence
 import torch
 from torch.utils.data import TensorDataset
 
-from data import spelling, typo_noise
-from data.errors import DataError
-from data.typo_features import CandidateIndex, featurize, to_batch
-from models.predictor import Predictor
-from models.tasks import Splits, Task
-from models.trainer import TrainConfig
-from models.typonet import TypoNet
+from data.typos import noise as typo_noise, spelling
+from data.core.errors import DataError
+from data.typos.features import CandidateIndex, featurize, to_batch
+from models.core.predictor import Predictor
+from models.core.tasks import Splits, Task
+from models.core.trainer import TrainConfig
+from models.typos.net import TypoNet
 
 MAX_WORD = 40         # longer tokens are not words anyone mistyped: passed through
 MAX_TEXT = 20_000     # characters correct_text takes at once

@@ -1,0 +1,1 @@
+"""The Lab's 2-D data sets and their CSV import (toy.py)."""
