@@ -6,9 +6,11 @@ import streamlit as st
 from apps.components import audio_charts, charts
 from apps.components.common import SHIPPED, app_header, md_labels
 from apps.components.custom_data import choose_data
+from apps.components.speech_shelf import chosen_sample, forget_sample, reliability, sample_shelf
 from apps.components.training_panel import training_panel
 from data.core.errors import DataError
 from data.speech.audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
+from data.speech.datasets import other_word_recordings, speech_commands_folder
 from data.speech.synth import other_words, synthesise_clips
 from models.speech.task import SILENCE, TASK, UNKNOWN
 from models.core.trainer import TrainConfig
@@ -21,6 +23,8 @@ name, predictor, card = app_header(
     "KeywordNet, a convolutional network trained by backpropagation on log-mel spectrograms, names "
     "the keyword you say: zero … nine, yes, no, up, down, left, right, on, off, stop, go.")
 st.sidebar.caption("Knows: " + md_labels(predictor.labels))
+with st.sidebar.expander("How reliable is each word?"):
+    reliability(card)
 if UNKNOWN not in predictor.labels:
     st.sidebar.caption(f"No `{UNKNOWN}` class: this model names one of its words whatever it hears.")
 
@@ -94,18 +98,25 @@ with listen_tab:
     left, right = st.columns([1, 1.4])
     with left:
         recording = st.audio_input("Say one keyword (or several, a pause between them)", sample_rate=SAMPLE_RATE,
-                                   key="speech_record")
-        upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload")
+                                   key="speech_record", on_change=forget_sample)
+        upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload",
+                                  on_change=forget_sample)
         st.caption(f"Model: {name}")
         if name == SHIPPED:
-            st.caption("The digits were learnt from six real speakers and synthetic voices; yes, no, up, down, "
-                       "left, right, on, off, stop and go from synthetic voices alone, and are less sure with "
-                       "real ones (README: *Speech commands*). *Teach it your words* can learn your voice.")
+            st.caption("Every keyword was learnt from real people (Speech Commands' speakers, FSDD's for the "
+                       "digits); *How reliable is each word?* in the sidebar says how often each is right for "
+                       "voices the model never heard. *Teach it your words* learns new ones from your voice.")
+        sample_shelf()
     with right:
-        source = (upload, upload.name) if upload is not None else (recording, "Your recording")
-        if source[0] is None:
-            st.info("Record a word, or upload a file, and the network will name the keyword.")
+        sample = chosen_sample()
+        if sample is not None:
+            st.caption(f"{sample[1]}, a voice the shipped model never heard:")
+            show(*sample[0])
+        elif upload is None and recording is None:
+            st.info("Record a word, upload a file, or send one of the samples, and the network will name the "
+                    "keyword.")
         else:
+            source = (upload, upload.name) if upload is not None else (recording, "Your recording")
             clip = decode(source[0].getvalue(), source[1])
             if clip is not None:
                 show(*clip)
@@ -121,6 +132,20 @@ def add_examples(items, label: str) -> None:
 @st.cache_data(show_spinner="Synthesising voices…", max_entries=32)
 def synthetic_clips(words: tuple[str, ...], per_word: int) -> list:
     return synthesise_clips(words, per_word)
+
+
+@st.cache_data(show_spinner=False)
+def real_recordings_available() -> bool:
+    try:
+        speech_commands_folder()
+        return True
+    except DataError:
+        return False
+
+
+@st.cache_data(show_spinner="Choosing recordings of other words…", max_entries=32)
+def other_recordings(exclude: tuple[str, ...], n: int, offset: int) -> list:
+    return other_word_recordings(exclude, n, offset=offset)
 
 
 with teach_tab:
@@ -158,13 +183,18 @@ with teach_tab:
     # (as many rejected a third of real other speech, three times as many drowned the taught words)
     n_other = min(90, max(12, 2 * len(taught))) // 3 * 3
     n_unknown = sum(label == UNKNOWN for _, label in examples)
-    if st.button(f"Add {n_other} clips of other words as `{UNKNOWN}` (synthetic voices)", disabled=not taught,
+    real = real_recordings_available()
+    kind = "real recordings, Speech Commands" if real else "synthetic voices"
+    if st.button(f"Add {n_other} clips of other words as `{UNKNOWN}` ({kind})", disabled=not taught,
                  help="Words that are none of yours, so that the model learns to say it heard none of them. "
                       "More make it answer `_unknown_` more readily, and name your words less often."):
         try:
             exclude = tuple(sorted({*taught, word} - {""}))
-            others = other_words(exclude, max(1, n_other // 3), n_unknown // 3)
-            add_examples(synthetic_clips(tuple(others), 3), UNKNOWN)        # three voices a word
+            if real:
+                add_examples(other_recordings(exclude, n_other, n_unknown), UNKNOWN)
+            else:
+                others = other_words(exclude, max(1, n_other // 3), n_unknown // 3)
+                add_examples(synthetic_clips(tuple(others), 3), UNKNOWN)        # three voices a word
             st.rerun()
         except DataError as e:
             st.warning(str(e))

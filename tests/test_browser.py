@@ -203,3 +203,17 @@ def test_speech_hears_a_word_said_into_the_microphone(server, playwright, tmp_pa
         page.screenshot(path=str(tmp_path / "speech_microphone.png"), full_page=True)
     finally:
         b.close()
+
+
+def test_speech_sample_shelf_sends_a_held_out_recording(server, page, tmp_path):
+    """No microphone: one click sends a real Speech Commands recording of a voice the model never
+    heard, and the page names the keyword."""
+    try:
+        page.goto(f"{server}/speech", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Speech commands", level=1)).to_be_visible(timeout=45_000)
+        page.get_by_role("button", name="“stop”").click()
+        expect(page.locator("#prediction")).to_have_text("stop", timeout=45_000)
+        expect(page.get_by_text("The sample “stop”, a voice the shipped model never heard")).to_be_visible()
+        settle(page)
+    finally:
+        page.screenshot(path=str(tmp_path / "speech_shelf.png"), full_page=True)

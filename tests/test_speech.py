@@ -124,6 +124,58 @@ def test_speech_commands_layout(tmp_path):
     assert background_noise(tmp_path).shape == (2, CLIP_SAMPLES)
 
 
+def test_speakers_are_held_out_by_their_name_alone():
+    from data.speech.datasets import validation_speaker
+    speakers = [f"{i:08x}" for i in range(0, 2_000_000, 1000)]
+    held = [s for s in speakers if validation_speaker(s)]
+    assert 0.12 < len(held) / len(speakers) < 0.18                 # about 15%
+    assert held == [s for s in speakers if validation_speaker(s)]   # the same people every time
+
+
+def test_background_noise_keeps_the_end_of_every_recording_for_validation(tmp_path):
+    from data.speech.datasets import background_noise_split
+    rng = np.random.default_rng(0)
+    for name, seconds in (("tap", 20), ("bike", 7)):
+        x = rng.normal(0, .1, seconds * 16000).astype(np.float32)
+        x[-16000 * max(1, round(seconds * .15)):] = 0.5                  # mark the held-out end
+        write(tmp_path / "_background_noise_" / f"{name}.wav", x, 16000)
+    train, val = background_noise_split(tmp_path)
+    assert len(train) + len(val) == 27 and len(val) == 3 + 1
+    assert (val.abs().max(1).values >= 0.49).all() and (train.abs().max(1).values < 0.49).all()
+    with pytest.raises(DatasetMissing):
+        background_noise_split(tmp_path / "nowhere")
+
+
+def test_speech_commands_packed_as_shared_is_unpacked_into_the_cache(tmp_path, monkeypatch):
+    """The shared pack (one Opus stream + a csv index) becomes the dataset's own word folders."""
+    from data.speech.datasets import load_speech_commands, other_word_recordings, speech_commands_folder
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    pack = tmp_path / "root" / "speech_commands"
+    pack.mkdir(parents=True)
+    rows, audio = [], []
+    for k, (word, speaker) in enumerate([("yes", "aa"), ("yes", "bb"), ("bird", "aa"), ("cat", "cc")]):
+        x = tone(1, 16000, 300 + 50 * k)
+        rows.append({"path": f"{word}/{speaker}_nohash_0.wav", "start": 16000 * k, "length": 16000,
+                     "sample_rate": 16000})
+        audio.append(x)
+    sf.write(str(pack / "speech_commands.ogg"), np.concatenate(audio), 16000, format="OGG", subtype="OPUS")
+    with open(pack / "speech_commands.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, ["path", "start", "length", "sample_rate"])
+        w.writeheader()
+        w.writerows(rows)
+    folder = speech_commands_folder(tmp_path / "root")
+    assert sorted(d.name for d in folder.iterdir() if d.is_dir()) == ["bird", "cat", "yes"]
+    clips = load_speech_commands(tmp_path / "root")
+    assert sorted(clips.words) == ["bird", "cat", "yes", "yes"] and sorted(set(clips.speakers)) == ["aa", "bb", "cc"]
+    # a taught model's other words: never its own, one word after the other
+    others = other_word_recordings(["Yes", "hello"], 2, tmp_path / "root")
+    assert len(others) == 2 and all(sr == 16000 and len(x) == CLIP_SAMPLES for x, sr in others)
+    pitches = sorted(int(np.abs(np.fft.rfft(x)).argmax()) for x, _ in others)      # 1 Hz bins: the tone
+    assert pitches == pytest.approx([400, 450], abs=3)                            # bird and cat, not yes
+    with pytest.raises(DataError, match="no other words"):
+        other_word_recordings(["yes", "bird", "cat"], 2, tmp_path / "root")
+
+
 def test_your_own_folders_as_a_zip(tmp_path):
     from models.speech.task import TASK
     buf = io.BytesIO()
@@ -249,22 +301,6 @@ def test_leave_one_speaker_out_trains_one_model_per_fold(fsdd_test, monkeypatch)
     assert sum(map(sum, result["confusion"])) == len(small) and "george left out" in log[0]
     table = speech_loso.confusion_table(result["confusion"], LABELS)
     assert table.splitlines()[0].startswith("true \\ pred")
-
-
-def test_synthetic_only_is_tested_on_real_speakers_never_on_test_takes(fsdd_test, monkeypatch):
-    """The figure for words learnt from synthetic voices alone: trained on `other` only, tested
-    on FSDD takes 5-49 (here: test takes relabelled 5-9, and two real ones that must be left out)."""
-    import dataclasses
-    from models.speech import loso as speech_loso
-    from models.speech.task import TASK
-    from models.core.trainer import TrainConfig
-    small = fsdd_test.subset([s in ("george", "theo") and t < 2 for s, t in zip(fsdd_test.speakers, fsdd_test.takes)])
-    real = dataclasses.replace(small, takes=[t + 5 for t in small.takes])
-    monkeypatch.setattr(TASK, "training_clips", lambda root=None, log=None: (real + small, silence_clips(8)))
-    log = []
-    result = speech_loso.synthetic_to_real(cfg=TrainConfig(epochs=1, max_batches=2), log=log.append)
-    assert result["n"] == len(real) and set(result["per_speaker"]) == {"george", "theo"}
-    assert 0 <= result["accuracy"] <= 1 and "synthetic voices only" in log[0]
 
 
 def test_other_words_teach_a_taught_model_to_say_unknown(fsdd_test):   # fsdd_test: skips without FSDD

@@ -160,3 +160,28 @@ def test_other_words_as_unknown_are_none_of_the_taught_ones():
     labels = [label for _, label in at.session_state["speech_examples"]]
     assert labels == ["hello"] * 6 + ["_unknown_"] * 12
     assert "**\\_unknown\\_** 12" in texts(at)
+
+
+def test_the_sample_shelf_sends_a_real_recording_with_one_click():
+    at = app()
+    shelf = [b for b in at.button if b.key and b.key.startswith("speech_shelf_")]
+    assert len(shelf) == 10 and shelf[0].label == "“yes”"
+    assert "Speech Commands v0.02" in texts(at) and "CC BY 4.0" in texts(at)
+    shelf[0].click().run()
+    no_exception(at)
+    assert "The sample “yes”" in texts(at)
+    assert heard(at) == "yes"
+    # a recording made afterwards takes over from the sample
+    at.audio_input(key="speech_record").set_value(("r.wav", wav_bytes(np.zeros(16000, np.float32)), "audio/wav")).run()
+    no_exception(at)
+    assert heard(at) == "_silence_"
+
+
+def test_the_sidebar_says_how_reliable_each_word_is():
+    at = app()
+    no_exception(at)
+    body = "\n".join(str(m.value) for m in at.sidebar.markdown) + "\n".join(str(c.value) for c in at.sidebar.caption)
+    assert "25 Speech Commands speakers the model never trained on" in body
+    assert "commands 95.3%" in body and "Least reliable" in body
+    table = at.sidebar.dataframe[0].value
+    assert {"yes", "stop", "other words → _unknown_", "noise → _silence_"} <= set(table["word"])

@@ -7,8 +7,9 @@ Every perturbation has its spectrogram-domain equivalent:
 - pitch: a shift along the mel axis (mel is close to log-frequency, where a
   pitch change is a translation);
 - volume and added noise: the clip is scaled and mixed in the power domain with
-  white, pink or brown noise, or another clip of the batch (background speech),
-  at a random signal-to-noise ratio;
+  white, pink or brown noise, real background noise (Speech Commands' recordings of
+  dishes, a running tap, an exercise bike... where the training data has them), or
+  another clip of the batch (background speech), at a random signal-to-noise ratio;
 - SpecAugment (Park et al. 2019): frequency and time masks.
 """
 from __future__ import annotations
@@ -30,12 +31,16 @@ def noise_bank(per_kind: int = 16, seed: int = 0) -> torch.Tensor:
 class SpeechAugment:
     def __init__(self, shift: int = 8, speed: float = 0.12, pitch: float = 1.5, noise_p: float = 0.6,
                  snr_db: tuple[float, float] = (10.0, 40.0), mix_p: float = 0.2, freq_masks: int = 1,
-                 freq_width: int = 5, time_masks: int = 1, time_width: int = 4):
+                 freq_width: int = 5, time_masks: int = 1, time_width: int = 4,
+                 background: torch.Tensor | None = None):
         self.shift, self.speed, self.pitch = shift, speed, pitch
         self.noise_p, self.snr_db, self.mix_p = noise_p, snr_db, mix_p
         self.freq_masks, self.freq_width = freq_masks, freq_width
         self.time_masks, self.time_width = time_masks, time_width
         self.noises = noise_bank()
+        if background is not None and len(background):      # (N, 16000) real noise, 1 s each
+            with torch.no_grad():
+                self.noises = torch.cat([self.noises, LogMel().power(background)])
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = self.warp(x)

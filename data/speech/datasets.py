@@ -15,14 +15,17 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from data.core.class_folders import LoadedClasses, load
 from data.core.errors import DataError, DatasetMissing
 from data.core.root import cache_dir, data_root
-from data.speech.audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, clip_16k, noise, read_audio, resample
+from data.speech.audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE, clip_16k, noise, read_audio, resample
 
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
+FSDD_TEST_TAKES = range(5)       # FSDD's official test split: takes 0-4 of every speaker and digit
 UNKNOWN, SILENCE = "_unknown_", "_silence_"
 CACHE_VERSION = "1"
 
@@ -75,19 +78,28 @@ def fsdd_recordings(root=None) -> Path:
     for folder in (base / "recordings", base / "free-spoken-digit-dataset" / "recordings"):
         if folder.is_dir() and any(folder.glob("*.wav")):
             return folder
-    index, pack = base / "fsdd.csv", base / "fsdd.ogg"
-    if not (index.exists() and pack.exists()):
+    dest = unpacked(base, "fsdd")
+    if dest is None:
         raise DatasetMissing(
             f"The Free Spoken Digit Dataset is not under {base}: put its recordings/ folder there "
             "(https://github.com/Jakobovski/free-spoken-digit-dataset) or the packed fsdd.ogg + fsdd.csv, "
             "or point --data / BACKPROP_DATA at the folder that holds fsdd/.")
+    return dest / "recordings"
+
+
+def unpacked(base: Path, name: str) -> Path | None:
+    """The cache folder where the pack `base/name.ogg` + `base/name.csv` is unpacked (on first use),
+    or None where there is no such pack."""
+    index, pack = base / f"{name}.csv", base / f"{name}.ogg"
+    if not (index.exists() and pack.exists()):
+        return None
     # one cache folder per pack, so that two data roots never share (or overwrite) an unpacked copy
-    dest = cache_dir("fsdd", hashlib.sha1(str(index.resolve()).encode()).hexdigest()[:12])
+    dest = cache_dir(name, hashlib.sha1(str(index.resolve()).encode()).hexdigest()[:12])
     done = dest / ".unpacked"
     if not done.exists():
         unpack(base, dest)
         done.write_text("ok")
-    return dest / "recordings"
+    return dest
 
 
 def unpack(pack_dir: Path, dest: Path) -> int:
@@ -155,11 +167,16 @@ def load_word_folders(folder: str | Path, words: list[str] | None = None, source
 
 
 def speech_commands_folder(root=None, download: bool = False) -> Path:
-    """Speech Commands v0.02 under the data root, as torchaudio's SPEECHCOMMANDS lays it out."""
+    """Speech Commands v0.02 under the data root: as torchaudio's SPEECHCOMMANDS lays it out, as
+    word folders in speech_commands/, or packed there (speech_commands.ogg + .csv, unpacked into
+    the cache on first use)."""
     base = data_root(root)
     for folder in (base / "SpeechCommands" / "speech_commands_v0.02", base / "speech_commands"):
-        if folder.is_dir():
+        if folder.is_dir() and any(d.is_dir() and not d.name.startswith(".") for d in folder.iterdir()):
             return folder
+    packed = unpacked(base / "speech_commands", "speech_commands")
+    if packed is not None:
+        return packed
     if download:
         try:
             import torchaudio
@@ -168,6 +185,53 @@ def speech_commands_folder(root=None, download: bool = False) -> Path:
         except Exception as e:  # offline, or the root is read-only
             raise DatasetMissing(f"Speech Commands is not under {base} and could not be downloaded: {e}") from e
     raise DatasetMissing(f"Speech Commands is not under {base}/SpeechCommands/speech_commands_v0.02.")
+
+
+VALIDATION_SHARE = 15      # percent of Speech Commands' speakers held out of training
+
+
+def validation_speaker(speaker: str, share: int = VALIDATION_SHARE) -> bool:
+    """Whether a speaker is held out of training: decided by a hash of the speaker alone (as the
+    dataset's authors split it), so the same people stay out whatever else is in the folder."""
+    return int(hashlib.sha1(speaker.encode()).hexdigest(), 16) % 100 < share
+
+
+def load_speech_commands(root=None) -> Clips:
+    """Every word clip of Speech Commands under the data root (its speaker from the file name)."""
+    return load_word_folders(speech_commands_folder(root), source="Speech Commands v0.02")
+
+
+def other_word_recordings(exclude, n: int, root=None, offset: int = 0) -> list[tuple[np.ndarray, int]]:
+    """`n` real recordings of words that are none of `exclude`, taken in turn from each such word
+    of Speech Commands (a different speaker each time): what a taught model hears as `_unknown_`.
+    `offset` skips that many, so that a second call adds other recordings."""
+    sc = load_speech_commands(root)
+    banned = {w.strip().lower() for w in exclude}
+    by_word: dict[str, list[int]] = {}
+    for i, w in enumerate(sc.words):
+        if w not in banned:
+            by_word.setdefault(w, []).append(i)
+    if not by_word:
+        raise DataError("Every word of Speech Commands is one of yours: there are no other words to add.")
+    order = [idx[k] for k in range(max(map(len, by_word.values()))) for idx in by_word.values() if k < len(idx)]
+    picked = order[offset:offset + n]
+    return [(sc.waves[i].numpy(), SAMPLE_RATE) for i in picked]
+
+
+def background_noise_split(folder: Path, val_share: float = VALIDATION_SHARE / 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """Speech Commands' background-noise recordings as 1-s pieces: (training, validation). The
+    last `val_share` of every recording is kept for validation, so that no second of it is in both."""
+    train, val = [], []
+    for f in sorted((folder / "_background_noise_").glob("*.wav")):
+        x, sr = read_audio(f, max_seconds=None)
+        x = resample(x, sr)
+        pieces = list(x[: len(x) // CLIP_SAMPLES * CLIP_SAMPLES].reshape(-1, CLIP_SAMPLES))
+        cut = len(pieces) - max(1, round(len(pieces) * val_share))
+        train += pieces[:cut]
+        val += pieces[cut:]
+    if not train:
+        raise DatasetMissing(f"No background-noise recordings in {folder / '_background_noise_'}.")
+    return torch.stack(train), torch.stack(val)
 
 
 def background_noise(folder: Path) -> torch.Tensor | None:

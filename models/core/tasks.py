@@ -33,6 +33,7 @@ class Splits:
     test: Dataset | None
     labels: list[str]
     provenance: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)     # what a task's augmentation may draw on (real noise)
 
 
 class Task:
@@ -63,7 +64,8 @@ class Task:
         """(item, label) pairs collected in an app -> splits."""
         raise NotImplementedError
 
-    def batch_transform(self, augment: bool = True) -> Callable | None:
+    def batch_transform(self, augment: bool = True, splits: Splits | None = None) -> Callable | None:
+        """Training-time augmentation of whole batches on the device, or None."""
         return None
 
     def preprocessing(self) -> dict:
@@ -136,7 +138,7 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     else:
         model = with_labels(init, labels, init_labels or labels)
     trainer = Trainer(model, task.loss_fn(), cfg, callbacks=list(callbacks),
-                      batch_transform=task.batch_transform(augment), collate_fn=task.collate_fn)
+                      batch_transform=task.batch_transform(augment, splits), collate_fn=task.collate_fn)
     if resume is not None:
         from models.core.checkpoint import load_checkpoint, load_trainer_state
         state, _ = load_checkpoint(resume)
@@ -158,6 +160,7 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
                      hyperparameters={**cfg.to_dict(), "augment": augment,
                                       "fine_tuned_from": None if init is None else "a previous model"},
                      data=splits.provenance, metrics=metrics, status=result.status, message=result.message,
+                     training_seconds=round(result.seconds, 1), threads=torch.get_num_threads(),
                      epochs=trainer.history.epochs)
     if out is not None and trainer.is_main:
         save_checkpoint(out, model, card, trainer.state_dict())
@@ -193,4 +196,5 @@ def splits_from_examples(examples: Sequence[np.ndarray], targets: Sequence[int],
         train_y = torch.cat([train_y, mapped[keep]])
         provenance["mixed_with"] = f"{int(keep.sum())} {mix_with.provenance.get('dataset', '')} training examples"
     val = TensorDataset(x[val_idx], y[val_idx]) if val_idx else None
-    return Splits(TensorDataset(train_x, train_y), val, val, list(classes), provenance)
+    return Splits(TensorDataset(train_x, train_y), val, val, list(classes), provenance,
+                  dict(mix_with.extras) if mix_with is not None else {})

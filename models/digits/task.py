@@ -59,7 +59,7 @@ class DigitsTask(Task):
         # the shipped model's recipe (see models/weights/digits.json for its figures)
         return TrainConfig(epochs=40, batch_size=64, lr=3e-3, optimizer="adam", schedule="onecycle")
 
-    def batch_transform(self, augment: bool = True):
+    def batch_transform(self, augment: bool = True, splits: Splits | None = None):
         return DigitAugment(elastic=2.0) if augment else None
 
     def preprocessing(self) -> dict:

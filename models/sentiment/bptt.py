@@ -102,7 +102,7 @@ class _SmallTask:
     def loss_fn(self):
         return nn.CrossEntropyLoss()
 
-    def batch_transform(self, augment):
+    def batch_transform(self, augment, splits=None):
         return None
 
     def arch(self, model):

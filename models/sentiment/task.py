@@ -166,7 +166,7 @@ class SentimentTask(Task):
         return TrainConfig(epochs=6, batch_size=64, lr=2e-3, optimizer="adam", schedule="onecycle",
                            weight_decay=0.01, clip_grad_norm=5.0, early_stopping=3)
 
-    def batch_transform(self, augment: bool = True):
+    def batch_transform(self, augment: bool = True, splits: Splits | None = None):
         return WordDropout(**self.augment) if augment else None
 
     def preprocessing(self) -> dict:

@@ -9,7 +9,8 @@ up the axis): leaving one FSDD speaker out, it took the hardest speaker from 72%
 to 83%. Its 8 maps × 20 bands are then the channels of 1-D convolutions along
 time, which on two CPU cores train several times faster than a deep 2-D network.
 Three strided blocks see 0.6 s of audio; the mean over time makes the answer the
-same wherever the word sits in the second.
+same wherever the word sits in the second. Width 128 (306k weights): with real
+speakers to learn from, the wider network named more held-out digits than 96.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class ConvBlock(nn.Module):
 
 
 class KeywordNet(nn.Module):
-    def __init__(self, num_classes: int = 22, n_mels: int = 40, width: int = 96, front: int = 8,
+    def __init__(self, num_classes: int = 22, n_mels: int = 40, width: int = 128, front: int = 8,
                  dropout: float = 0.2):
         super().__init__()
         self.config = {"num_classes": num_classes, "n_mels": n_mels, "width": width, "front": front,

@@ -1,9 +1,11 @@
 """The Speech task: KeywordNet names a spoken keyword from a 1-s clip.
 
 Classes: the twenty keywords of Google's Speech Commands core set, `_unknown_`
-(other speech) and `_silence_` (no speech). Real digits come from FSDD, every
-keyword and the other words from synthetic voices (data/speech_synth.py), silence
-from generated noise.
+(other speech) and `_silence_` (no speech). Every word is learnt from real people:
+Speech Commands' speakers (all but a held-out 15%, chosen by a hash of their names)
+and FSDD's six for the digits, helped by synthetic voices (data/speech/synth.py);
+silence from real background noise and generated noise, which is also mixed into
+the training clips at random signal-to-noise ratios.
 
     p = load_predictor("speech")
     p.predict([(waveform, sample_rate)])   # 1-D float array, any rate and length
@@ -11,6 +13,7 @@ from generated noise.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -19,13 +22,14 @@ import torch
 from torch.utils.data import TensorDataset
 
 from data.core.class_folders import LoadedClasses, check_examples, unzip
-from data.core.errors import DataError, DatasetMissing
+from data.core.errors import DataError
 from data.core.root import cache_dir
 from data.speech.audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
                                logmel, preprocessing_card, read_audio, resample, to_mono)
 from data.speech.augment import SpeechAugment
-from data.speech.datasets import (SILENCE, UNKNOWN, Clips, load_audio_folders, load_fsdd, load_word_folders,
-                              silence_clips, speech_commands_folder)
+from data.speech.datasets import (COMMANDS, FSDD_TEST_TAKES, SILENCE, UNKNOWN, VALIDATION_SHARE, Clips,
+                                  background_noise_split, load_audio_folders, load_fsdd, load_speech_commands,
+                                  load_word_folders, silence_clips, speech_commands_folder, validation_speaker)
 from data.speech.synth import KEYWORDS, UNKNOWN_WORDS, synthesise
 from models.core.predictor import Predictor
 from models.speech.net import KeywordNet
@@ -33,8 +37,8 @@ from models.core.tasks import Splits, Task, splits_from_examples
 from models.core.trainer import TrainConfig
 
 LABELS = KEYWORDS + [UNKNOWN, SILENCE]
-FSDD_TEST_TAKES = range(5)       # FSDD's official test split: takes 0-4 of every speaker and digit
 N_SILENCE = 400
+RARE_REPEATS = 4      # chosen on the held-out speakers: see README, Speech commands
 
 
 def as_item(item) -> tuple[np.ndarray, int]:
@@ -142,6 +146,44 @@ def dataset(clips: Clips, labels: Sequence[str] = LABELS) -> TensorDataset:
     return TensorDataset(logmel(clips.waves), targets(clips.words, labels))
 
 
+def noise_as_silence(pieces: torch.Tensor, source: str) -> Clips:
+    return Clips(pieces, [SILENCE] * len(pieces), ["noise"] * len(pieces), [], source)
+
+
+@dataclass
+class SpeechData:
+    """Every real and synthetic clip the recipe uses, split by speaker: `heard` trains,
+    `held_out` (Speech Commands speakers never trained on, and the end of every noise recording)
+    validates; FSDD's official test takes are the test set."""
+    heard: Clips
+    held_out: Clips
+    fsdd_test: Clips
+    noise: torch.Tensor            # the training share of the real background noise, for augmentation
+    held_out_speakers: list[str]
+
+
+def speech_data(root=None, log=None, synthetic: bool = True) -> SpeechData:
+    folder = speech_commands_folder(root, download=True)
+    sc = load_speech_commands(root)
+    noise_train, noise_val = background_noise_split(folder)
+    held = [validation_speaker(s) for s in sc.speakers]
+    sc_train, sc_val = sc.subset([not h for h in held]), sc.subset(held)
+    fsdd = load_fsdd(root)
+    is_test = [t in FSDD_TEST_TAKES for t in fsdd.takes]
+    # digits and other words are a few dozen clips a word in Speech Commands against ~240 of each
+    # command: heard RARE_REPEATS times an epoch, they are not drowned out
+    rare = sc_train.subset([w not in COMMANDS for w in sc_train.words])
+    heard = sc_train
+    for _ in range(RARE_REPEATS - 1):
+        heard = heard + rare
+    heard = heard + fsdd.subset([not t for t in is_test]) + silence_clips(N_SILENCE) + \
+        noise_as_silence(noise_train, "Speech Commands background noise")
+    if synthetic:
+        heard = heard + synthetic_clips(log)
+    held_out = sc_val + noise_as_silence(noise_val, "held-out background noise")
+    return SpeechData(heard, held_out, fsdd.subset(is_test), noise_train, sorted(set(sc_val.speakers)))
+
+
 class SpeechTask(Task):
     name = "speech"
     title = "Speech commands"
@@ -152,45 +194,44 @@ class SpeechTask(Task):
 
     def default_config(self) -> TrainConfig:
         # the shipped model's recipe (see models/weights/speech.json for its figures)
-        return TrainConfig(epochs=24, batch_size=64, lr=4e-3, optimizer="adam", schedule="onecycle",
+        return TrainConfig(epochs=30, batch_size=64, lr=4e-3, optimizer="adam", schedule="onecycle",
                            weight_decay=1e-3)
 
-    def batch_transform(self, augment: bool = True):
-        return SpeechAugment() if augment else None
+    def batch_transform(self, augment: bool = True, splits: Splits | None = None):
+        if not augment:
+            return None
+        return SpeechAugment(background=(splits.extras.get("noise") if splits is not None else None))
 
     def preprocessing(self) -> dict:
         return preprocessing_card()
 
     def training_clips(self, root=None, log=None) -> tuple[Clips, Clips]:
-        """(FSDD, synthetic voices + generated silence, + Speech Commands where the data root has it:
-        its core words as themselves, every other word as `_unknown_`)."""
-        other = synthetic_clips(log) + silence_clips(N_SILENCE)
-        try:
-            other = other + load_word_folders(speech_commands_folder(root), source="Speech Commands v0.02")
-        except DatasetMissing:
-            pass
-        return load_fsdd(root), other
+        """(FSDD, everything else the recipe trains on): what leave-one-FSDD-speaker-out splits."""
+        d = speech_data(root, log)
+        fsdd = load_fsdd(root)
+        speakers = set(fsdd.speakers)
+        return fsdd, d.heard.subset([s not in speakers for s in d.heard.speakers])
 
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
-        """Train on FSDD takes 5-49 and every synthetic clip, validate on a random share of
-        those, test on FSDD's official test split (takes 0-4): the network never hears a test take."""
-        fsdd, other = self.training_clips(root)
-        is_test = [t in FSDD_TEST_TAKES for t in fsdd.takes]
-        pool = fsdd.subset([not t for t in is_test]) + other
-        g = torch.Generator().manual_seed(seed)
-        order = torch.randperm(len(pool), generator=g)
-        n_val = int(len(pool) * val_fraction)
-        val_mask = torch.zeros(len(pool), dtype=torch.bool)
-        val_mask[order[:n_val]] = True
-        train, val = pool.subset((~val_mask).tolist()), pool.subset(val_mask.tolist())
-        test = fsdd.subset(is_test)
-        provenance = {"dataset": "FSDD (takes 5-49) + " + other.source,
-                      "source": "data root fsdd/ (Free Spoken Digit Dataset v1.0.10, 6 speakers); "
-                                "python -m data.speech.synth (espeak-ng, flite, festival)",
-                      "train": len(train), "val": len(val), "test": len(test),
+        """Train on Speech Commands' speakers but the held-out 15%, FSDD takes 5-49, the synthetic
+        voices and silence; validate on the held-out speakers (and held-out noise); test on FSDD's
+        official test split. The speakers are fixed by a hash of their names, so `val_fraction` and
+        `seed` do not move them: a validation figure always measures voices never heard."""
+        d = speech_data(root)
+        provenance = {"dataset": "Speech Commands v0.02 (real speakers) + FSDD (takes 5-49) + synthetic voices "
+                                 "+ background noise and generated silence",
+                      "source": "data root speech_commands/ (Speech Commands v0.02, CC BY 4.0, 161 speakers) and "
+                                "fsdd/ (Free Spoken Digit Dataset v1.0.10, 6 speakers); python -m data.speech.synth "
+                                "(espeak-ng, flite, festival)",
+                      "train": len(d.heard), "val": len(d.held_out), "test": len(d.fsdd_test),
+                      "split": f"by speaker: validation = the {len(d.held_out_speakers)} Speech Commands speakers "
+                               f"whose name hashes into {VALIDATION_SHARE}% (data.speech.datasets.validation_speaker), "
+                               "and the last 15% of every background-noise recording",
+                      "held_out_speakers": d.held_out_speakers,
                       "test_split": "FSDD official: takes 0-4 of every speaker and digit",
-                      "split": f"validation = {val_fraction:.0%} of the training pool, seed {seed}"}
-        return Splits(dataset(train), dataset(val) if n_val else None, dataset(test), LABELS, provenance)
+                      "rare_words_repeated": RARE_REPEATS}
+        return Splits(dataset(d.heard), dataset(d.held_out), dataset(d.fsdd_test), LABELS, provenance,
+                      {"noise": d.noise})
 
     def load_test(self, root=None, labels: Sequence[str] = LABELS) -> TensorDataset:
         """FSDD's official test split alone (no synthesis needed), targets in the order of `labels`."""

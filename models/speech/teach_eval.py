@@ -17,10 +17,10 @@ import sys
 
 from data.core.errors import DataError
 from data.speech.audio import SAMPLE_RATE
-from data.speech.datasets import load_fsdd
+from data.speech.datasets import FSDD_TEST_TAKES, load_fsdd
 from data.speech.synth import other_words, synthesise_clips
 from models import load_predictor
-from models.speech.task import FSDD_TEST_TAKES, TASK, UNKNOWN
+from models.speech.task import TASK, UNKNOWN
 from models.core.tasks import train_model
 from models.core.trainer import TrainConfig
 
