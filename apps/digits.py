@@ -1,4 +1,7 @@
 """Digits: LeNet-5 reads handwritten digits drawn on a canvas or uploaded."""
+
+import html
+
 import numpy as np
 import streamlit as st
 
@@ -39,7 +42,7 @@ def show_prediction(image) -> None:
         st.error(str(e))
         return
     label, p = seen["label"], seen["probs"][seen["label"]]
-    st.markdown(f"### Prediction: <span id='prediction'>{label}</span> · {p:.1%}", unsafe_allow_html=True)
+    st.markdown(f"### Prediction: <span id='prediction'>{html.escape(label)}</span> · {p:.1%}", unsafe_allow_html=True)
     charts.probability_chart(seen["probs"], highlight=label, height=220)
     with st.expander("What the network sees", expanded=False):
         a, b = st.columns(2)

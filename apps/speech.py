@@ -1,5 +1,7 @@
 """Speech commands: KeywordNet names the keyword you say into the microphone, and learns your own words."""
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,7 @@ from apps.components.training_panel import training_panel
 from data.core.errors import DataError
 from data.speech.audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
 from data.speech.datasets import other_word_recordings, speech_commands_folder
-from data.speech.synth import other_words, synthesise_clips
+from data.speech.synth import MAX_WORD, check_word, other_words, synthesise_clips
 from models.speech.task import SILENCE, TASK, UNKNOWN
 from models.core.trainer import TrainConfig
 
@@ -48,7 +50,7 @@ def show_clip(wave, sr) -> None:
         st.info("The recording is silent (its loudest moment stays below -50 dBFS): nothing was said, or the "
                 "microphone is muted. The answer is _silence_.")
     label, p = seen["label"], seen["score"]
-    st.markdown(f"### Heard: <span id='prediction'>{label}</span> · {p:.1%}", unsafe_allow_html=True)
+    st.markdown(f"### Heard: <span id='prediction'>{html.escape(label)}</span> · {p:.1%}", unsafe_allow_html=True)
     charts.probability_chart(seen["probs"], highlight=label, height=220)
     with st.expander("What the network sees", expanded=True):
         st.caption("The loudest second, resampled to 16 kHz:")
@@ -65,7 +67,7 @@ def show_scan(wave, sr) -> None:
         st.info("The recording is silent: no speech anywhere in it.")
         st.markdown("### Heard: <span id='prediction'>_silence_</span>", unsafe_allow_html=True)
         return
-    words = " · ".join(f["label"] for f in found) or "no keyword"
+    words = html.escape(" · ".join(f["label"] for f in found) or "no keyword")
     st.markdown(f"### Heard: <span id='prediction'>{words}</span>", unsafe_allow_html=True)
     x = resample(wave, sr).numpy()
     audio_charts.waveform_chart(x, SAMPLE_RATE, marks=found)
@@ -153,7 +155,13 @@ with teach_tab:
                 "help), do the same for a second word or more, then train in **Train & retrain** on *Examples you "
                 "collected here*. Recordings of silence are added for you, as `_silence_`; add other words as "
                 "`_unknown_`, or the model will name one of your words whatever it hears.")
-    word = st.text_input("Word to teach", max_chars=24, key="speech_word", placeholder="e.g. hello").strip().lower()
+    typed = st.text_input("Word to teach", max_chars=MAX_WORD, key="speech_word", placeholder="e.g. hello")
+    word = ""
+    if typed.strip():
+        try:
+            word = check_word(typed)
+        except DataError as e:
+            st.error(str(e))
     rnd = st.session_state.get("speech_teach_round", 0)
     a, b = st.columns(2)
     with a:

@@ -217,3 +217,26 @@ def test_speech_sample_shelf_sends_a_held_out_recording(server, page, tmp_path):
         settle(page)
     finally:
         page.screenshot(path=str(tmp_path / "speech_shelf.png"), full_page=True)
+
+
+def test_an_uploaded_models_html_labels_are_shown_as_text(server, page, tmp_path):
+    """A model zip whose labels are <img onerror=…> tags: the page shows them as text, builds no
+    <img> from them, and no script runs."""
+    from test_security import hostile_digits_zip, one_png
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    (tmp_path / "hostile.zip").write_bytes(hostile_digits_zip())
+    (tmp_path / "one.png").write_bytes(one_png())
+    page.goto(f"{server}/digits", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Digits")).to_be_visible(timeout=45_000)
+    page.locator("[data-testid='stFileUploader']").filter(has_text="Load a model saved") \
+        .locator("input[type='file']").set_input_files(str(tmp_path / "hostile.zip"))
+    expect(page.get_by_text("Model: Loaded model 1")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Upload").click()
+    page.locator("[data-testid='stFileUploader']").filter(has_text="Images of digits") \
+        .locator("input[type='file']").set_input_files(str(tmp_path / "one.png"))
+    prediction = page.locator("#prediction")
+    expect(prediction).to_contain_text("<img src=x onerror=alert(", timeout=30_000)
+    assert prediction.locator("img").count() == 0
+    settle(page)
+    assert dialogs == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,31 @@ class Job:
     path: Path
 
 
+MAX_WORD = 24
+# letters (any alphabet), apostrophes and single spaces, starting with a letter: what a word to teach
+# may be, so that it can never be an option of a synthesiser nor a path
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’]|(?<! ) (?! ))*")
+
+
+def check_word(word) -> str:
+    """A word to teach or synthesise, lowercased and trimmed, or a DataError that says what a word may be."""
+    w = " ".join(str(word).lower().split())
+    if not w:
+        raise DataError("Type a word first.")
+    if len(w) > MAX_WORD:
+        raise DataError(f"A word to teach is at most {MAX_WORD} characters long ({len(w)} here).")
+    if not _WORD.fullmatch(w):
+        raise DataError("A word to teach is letters, apostrophes and spaces, starting with a letter "
+                        "(e.g. hello, o'clock, good night): no digits, dashes, slashes or other signs.")
+    return w
+
+
+def folder_name(word: str) -> str:
+    """The folder a word's clips go in: the word itself when it is plain a-z (the keywords, whose folder
+    names the training reads as labels), else a hash of it. Never a path made of user text."""
+    return word if re.fullmatch(r"[a-z]{1,24}", word) else "w-" + hashlib.sha1(word.encode()).hexdigest()[:12]
+
+
 def other_words(exclude, k: int, start: int = 0) -> list[str]:
     """k distinct words of UNKNOWN_WORDS that are none of `exclude`: the other speech a model
     taught a few words needs as `_unknown_`, or it names one of them whatever is said. One fixed
@@ -94,23 +120,31 @@ def plan(words, per_word: int, out: Path, engines: list[str]) -> list[Job]:
                 voice = r.choice(FLITE_VOICES if engine == "flite" else FESTIVAL_VOICES)
             tape = 1.0 if engine == "espeak" else r.uniform(0.88, 1.14)
             jobs.append(Job(word, i, engine, voice, r.uniform(0.8, 1.3), r.uniform(15, 85), tape,
-                            r.uniform(-24, -2), out / word / f"{engine}-{voice.replace('+', '-')}-{i:03d}.wav"))
+                            r.uniform(-24, -2),
+                            out / folder_name(word) / f"{engine}-{voice.replace('+', '-')}-{i:03d}.wav"))
     return jobs
 
 
 def synth_raw(job: Job, tmp: Path) -> Path:
-    wav = tmp / f"{job.word}-{job.index}-{job.engine}.wav"
+    # the text reaches every synthesiser on standard input or in a file, never as an argument, so no
+    # word can be read as an option (espeak-ng once took "-fpyproject.toml" as "speak this file")
+    stem = f"{folder_name(job.word)}-{job.index:03d}-{job.engine}"
+    wav = tmp / f"{stem}.wav"
+    text = None
     if job.engine == "espeak":
         cmd = ["espeak-ng", "-v", job.voice, "-s", str(int(165 / job.rate)), "-p", str(int(job.pitch)),
-               "-w", str(wav), job.word]
+               "-w", str(wav), "--stdin"]
+        text = job.word
     elif job.engine == "flite":
-        cmd = ["flite", "-voice", job.voice, "--setf", f"duration_stretch={job.rate:.2f}",
-               "-t", job.word, "-o", str(wav)]
+        words = tmp / f"{stem}.txt"
+        words.write_text(job.word + "\n")
+        cmd = ["flite", "-voice", job.voice, "--setf", f"duration_stretch={job.rate:.2f}", "-f", str(words),
+               "-o", str(wav)]
     else:
         cmd = ["text2wave", "-eval", f"(voice_{job.voice})", "-eval",
                f"(Parameter.set 'Duration_Stretch {job.rate:.2f})", "-o", str(wav)]
-    res = subprocess.run(cmd, input=job.word if job.engine == "festival" else None, capture_output=True,
-                         text=True, timeout=60)
+        text = job.word
+    res = subprocess.run(cmd, input=text, capture_output=True, text=True, timeout=60)
     if res.returncode != 0 or not wav.exists():
         raise DataError(f"{job.engine} failed on {job.word!r} ({job.voice}): {res.stderr.strip()[:200]}")
     return wav
@@ -140,6 +174,7 @@ def synthesise(words, out: str | Path, per_word: int = 24, engines: list[str] | 
                workers: int = 2, log=None) -> list[Path]:
     """Make (or find already made) per_word clips of each word under out/<word>/."""
     out = Path(out)
+    words = [check_word(w) for w in words]
     engines = [e for e in (engines or ENGINES) if e in engines_available()]
     if not engines:
         raise DataError("No speech synthesiser found: install espeak-ng, flite or festival "

@@ -1,0 +1,96 @@
+"""Hostile input: text never becomes a command-line option or a path, and strings from an uploaded
+model never become HTML."""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from data.core.errors import DataError
+from data.speech import synth
+
+HOSTILE_WORDS = ["-fpyproject.toml", "--help", "../../name", "/etc/passwd", "a/b", "hello2", "x" * 25,
+                 "semi;colon", "$(touch pwned)", "<b>hi</b>"]
+
+
+@pytest.mark.parametrize("word", HOSTILE_WORDS)
+def test_a_word_to_teach_is_letters_apostrophes_and_spaces(word):
+    with pytest.raises(DataError, match="word to teach|at most"):
+        synth.check_word(word)
+
+
+def test_plain_words_pass_and_their_folders_are_never_paths():
+    assert synth.check_word("  Good   Night ") == "good night"
+    assert synth.check_word("o'clock") == "o'clock" and synth.check_word("café") == "café"
+    for word in ("good night", "o'clock", "café"):
+        name = synth.folder_name(synth.check_word(word))
+        assert name.startswith("w-") and "/" not in name and ".." not in name
+    assert synth.folder_name("yes") == "yes"          # the keywords' folders are their labels
+
+
+@pytest.mark.parametrize("engine, voice", [("espeak", "en-us+m1"), ("flite", "kal"), ("festival", "kal_diphone")])
+def test_the_synthesisers_get_the_text_on_stdin_or_in_a_file(engine, voice, tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(cmd, input=None, **kw):
+        seen["cmd"], seen["input"] = cmd, input
+        Path(cmd[cmd.index("-o" if engine != "espeak" else "-w") + 1]).write_bytes(b"RIFF")
+        return type("R", (), {"returncode": 0, "stderr": ""})()
+
+    monkeypatch.setattr(synth.subprocess, "run", fake_run)
+    word = "hello there"
+    job = synth.Job(word, 0, engine, voice, 1.0, 50, 1.0, -6, tmp_path / "out" / "x.wav")
+    synth.synth_raw(job, tmp_path)
+    assert not any(word in arg for arg in seen["cmd"])                  # never an argument
+    if engine == "flite":
+        text_file = Path(seen["cmd"][seen["cmd"].index("-f") + 1])
+        assert text_file.read_text().strip() == word and text_file.parent == tmp_path
+    else:
+        assert seen["input"] == word
+    assert all(Path(a).parent == tmp_path for a in seen["cmd"] if a.endswith(".wav"))
+
+
+def test_synthesising_a_hostile_word_writes_nothing(tmp_path):
+    out = tmp_path / "deep" / "out"
+    with pytest.raises(DataError):
+        synth.synthesise(["../../escaped"], out, 2)
+    assert not any(tmp_path.rglob("*.wav")) and not (tmp_path / "escaped").exists()
+
+
+def test_the_speech_app_refuses_a_hostile_word_with_a_message():
+    at = AppTest.from_file(str(ROOT / "apps" / "speech.py"), default_timeout=120).run()
+    at.text_input(key="speech_word").set_value("-fpyproject.toml").run()
+    assert not at.exception
+    assert any("letters, apostrophes and spaces" in e.value for e in at.error)
+    assert all(b.disabled for b in at.button if b.label.startswith(("Bootstrap", "Add this", "Add these")))
+
+
+def hostile_digits_zip() -> bytes:
+    """A real LeNet-5 whose labels are HTML: what an attacker's uploaded model could say."""
+    from models import load_predictor
+    from models.core.checkpoint import to_zip
+    shipped = load_predictor("digits")
+    card = dict(shipped.card, labels=[f"<img src=x onerror=alert({i})>" for i in range(10)])
+    return to_zip(shipped.model, card, "hostile")
+
+
+def one_png() -> bytes:
+    a = np.zeros((120, 120), np.uint8)
+    a[20:100, 55:65] = 255
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_labels_of_an_uploaded_model_are_escaped_where_they_meet_html():
+    at = AppTest.from_file(str(ROOT / "apps" / "digits.py"), default_timeout=120).run()
+    at.sidebar.file_uploader(key="digits__load").set_value(("hostile.zip", hostile_digits_zip(),
+                                                            "application/zip")).run()
+    assert not at.exception
+    at.file_uploader(key="digit_uploads").set_value([("one.png", one_png(), "image/png")]).run()
+    assert not at.exception
+    html = [m.value for m in at.markdown if "id='prediction'" in str(m.value)]
+    assert html and "&lt;img src=x onerror=alert(" in html[0] and "<img" not in html[0]
