@@ -127,3 +127,67 @@ def test_impossible_sample_rates_are_clear_errors(sr):
     from data.speech.audio import resample
     with pytest.raises(DataError, match="sample rate"):
         resample(np.zeros(100, np.float32), sr)
+
+
+# ---- model cards are checked against their weights before anything is built ----------------
+def shipped_state_and_card(task: str):
+    from models.core.checkpoint import load_checkpoint, shipped_path
+    return load_checkpoint(shipped_path(task))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["arch"]["kwargs"].update(width=20_000), "does not match its weights"),
+    (lambda c: c["arch"]["kwargs"].update(depth=3), "cannot be built"),
+    (lambda c: c["arch"].update(kwargs=["width", 5]), "kwargs must be an object"),
+    (lambda c: c["arch"]["kwargs"].update(width={"a": 1}), "kwargs must be an object"),
+    (lambda c: c.update(labels=c["labels"][:-1]), "does not match its weights"),
+    (lambda c: c.update(labels="yes no"), "labels must be a list"),
+    (lambda c: c.update(labels=[1] * 22), "labels must be a list"),
+    (lambda c: c.update(labels=["x"] * 22), "must all differ"),
+    (lambda c: c.update(task="digits"), "is for the 'digits' task"),
+])
+def test_a_crafted_card_is_refused_before_memory_is_spent(change, message):
+    import copy
+    import resource
+    from models import get_task
+    from models.core.checkpoint import CheckpointError
+    state, card = shipped_state_and_card("speech")
+    card = copy.deepcopy(card)
+    change(card)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CheckpointError, match=message):
+        get_task("speech").predictor_from_state(state, card)
+    # a 20,000-wide KeywordNet would be about 10 GB: it was never allocated
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 300
+
+
+@pytest.mark.parametrize("card", [[], "a string", 7, None])
+def test_a_card_that_is_not_an_object_is_refused(card):
+    from models import get_task
+    from models.core.checkpoint import CheckpointError
+    state, _ = shipped_state_and_card("digits")
+    with pytest.raises(CheckpointError, match="must be a JSON object"):
+        get_task("digits").predictor_from_state(state, card)
+
+
+@pytest.mark.parametrize("task", ["digits", "typos", "sentiment", "speech"])
+def test_every_shipped_card_still_matches_its_weights(task):
+    from models import load_predictor
+    assert load_predictor(task).model is not None
+
+
+@pytest.mark.parametrize("card", [["a", "list"], {"task": "speech", "labels": ["a"], "arch": {"kwargs": {"width": 6000}}}])
+def test_the_app_says_why_a_crafted_model_zip_is_refused(card):
+    import json
+    import zipfile
+    state, _ = shipped_state_and_card("speech")
+    from safetensors.torch import save
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("m.safetensors", save(state))
+        z.writestr("m.json", json.dumps(card))
+    at = AppTest.from_file(str(ROOT / "apps" / "speech.py"), default_timeout=120).run()
+    at.sidebar.file_uploader(key="speech__load").set_value(("m.zip", buf.getvalue(), "application/zip")).run()
+    assert not at.exception
+    assert any("Could not load that model" in e.value for e in at.sidebar.error)
+    assert at.sidebar.radio[0].value == "Shipped model"

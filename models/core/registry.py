@@ -23,8 +23,9 @@ TASK_MODULES = {"digits": "models.digits.task", "typos": "models.typos.task", "s
 def load_predictor(task: str, path: str | Path | None = None) -> Predictor:
     task_ = get_task(task)
     state, card = load_checkpoint(path or shipped_path(task))
-    if card.get("task") != task:
-        raise ValueError(f"{path} holds a {card.get('task')!r} model, not a {task!r} model")
+    if not isinstance(card, dict) or card.get("task") != task:
+        raise ValueError(f"{path} holds no {task!r} model card" if not isinstance(card, dict) else
+                         f"{path} holds a {card.get('task')!r} model, not a {task!r} model")
     return task_.predictor_from_state(state, card)
 
 

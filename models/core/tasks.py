@@ -20,7 +20,7 @@ import torch.nn as nn
 from torch.utils.data import Dataset, TensorDataset
 
 from data.core.errors import DataError
-from models.core.checkpoint import make_card, save_checkpoint
+from models.core.checkpoint import CheckpointError, make_card, save_checkpoint
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
 from models.core.trainer import Callback, FitResult, TrainConfig, Trainer
@@ -77,13 +77,58 @@ class Task:
     def arch(self, model: nn.Module) -> dict:
         return {"name": type(model).__name__, "kwargs": dict(model.config)}
 
+    def build_from_card(self, card: dict) -> nn.Module:
+        """The network a model card describes, untrained."""
+        return self.build_model(card["labels"], **card["arch"].get("kwargs", {}))
+
     def model_from_state(self, state: dict, card: dict) -> nn.Module:
-        model = self.build_model(card["labels"], **card["arch"].get("kwargs", {}))
+        """The network of a card with its weights. The card is checked against the weights on the
+        "meta" device first, where a layer has a shape and no memory: a card that asks for a
+        network 6,000 wide behind small weights is refused before a byte is spent on it."""
+        check_card(card, self.name)
+        try:
+            with torch.device("meta"):
+                skeleton = self.build_from_card(card)
+        except (TypeError, ValueError, KeyError, RuntimeError) as e:
+            raise CheckpointError(f"The model card's architecture cannot be built: {e}") from e
+        expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+        found = {k: tuple(v.shape) for k, v in state.items()}
+        if expected != found:
+            wrong = sorted(set(expected) ^ set(found)) or [k for k in expected if expected[k] != found[k]]
+            raise CheckpointError(f"The model card does not match its weights ({len(wrong)} tensor(s) differ, "
+                                  f"e.g. {wrong[0]}: the card says {expected.get(wrong[0])}, the weights hold "
+                                  f"{found.get(wrong[0])}).")
+        model = self.build_from_card(card)
         model.load_state_dict(state)
         return model.eval()
 
     def predictor_from_state(self, state: dict, card: dict) -> Predictor:
         return self.predictor_class(self.model_from_state(state, card), card)
+
+
+MAX_LABELS, MAX_LABEL_CHARS = 10_000, 200
+
+
+def check_card(card, task: str) -> None:
+    """A model card's shape, before anything is built from it: a dict naming this task, its labels
+    a list of short strings, its architecture a dict whose kwargs are plain numbers, strings or flags."""
+    if not isinstance(card, dict):
+        raise CheckpointError(f"The model card must be a JSON object, not {type(card).__name__}.")
+    if card.get("task") != task:
+        raise CheckpointError(f"The model card is for the {card.get('task')!r} task, not {task!r}.")
+    labels = card.get("labels")
+    # (Typos has none: it chooses among each word's own candidates)
+    if not (isinstance(labels, list) and len(labels) <= MAX_LABELS
+            and all(isinstance(x, str) and 0 < len(x) <= MAX_LABEL_CHARS for x in labels)):
+        raise CheckpointError(f"The model card's labels must be a list of at most {MAX_LABELS:,} strings of 1 to "
+                              f"{MAX_LABEL_CHARS} characters.")
+    if len(set(labels)) != len(labels):
+        raise CheckpointError("The model card's labels must all differ.")
+    arch = card.get("arch")
+    kwargs = arch.get("kwargs", {}) if isinstance(arch, dict) else None
+    if not isinstance(kwargs, dict) or not all(isinstance(v, (bool, int, float, str, type(None)))
+                                               for v in kwargs.values()):
+        raise CheckpointError("The model card's arch.kwargs must be an object of numbers, strings and flags.")
 
 
 def with_labels(model: nn.Module, labels: Sequence[str], old_labels: Sequence[str]) -> nn.Module:

@@ -152,14 +152,15 @@ class SentimentTask(Task):
         return {"name": type(model).__name__, "kwargs": dict(model.config),
                 "vocabulary": list(getattr(model, "vocabulary", None) or word_table()[0])}
 
-    def model_from_state(self, state: dict, card: dict) -> SentiNet:
+    def build_from_card(self, card: dict) -> SentiNet:
         kwargs = dict(card["arch"]["kwargs"])
         kwargs.pop("vocab_size", None)
-        model = SentiNet(vocab_size=len(card["arch"]["vocabulary"]),
-                         **{k: v for k, v in kwargs.items()})
-        model.load_state_dict(state)
-        model.vocabulary = list(card["arch"]["vocabulary"])
-        return model.eval()
+        vocabulary = card["arch"]["vocabulary"]
+        if not (isinstance(vocabulary, list) and all(isinstance(w, str) for w in vocabulary)):
+            raise ValueError("arch.vocabulary must be a list of strings")
+        model = SentiNet(vocab_size=len(vocabulary), **kwargs)
+        model.vocabulary = list(vocabulary)
+        return model
 
     def default_config(self) -> TrainConfig:
         # the shipped model's recipe (models/weights/sentiment.json has its figures)
