@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 
 from data.core.errors import DataError
-from models.core.checkpoint import CheckpointError
+from models.core.checkpoint import CheckpointError, is_shipped
 from models import TASK_MODULES, get_task, load_predictor
 from models.core.tasks import epochs_for, train_model
 from models.core.trainer import ProgressBar, TrainConfig
@@ -75,10 +75,32 @@ def main(argv=None) -> int:
                    help="'none' (from scratch), 'shipped' (fine-tune the shipped model) or a checkpoint path")
     p.add_argument("--out", required=True, help="checkpoint path, e.g. runs/digits (writes .safetensors + .json)")
     p.add_argument("--resume", help="continue a run from its checkpoint (needs its .train.pt)")
-    p.add_argument("--val-fraction", type=float, default=None)
+    p.add_argument("--val-fraction", type=float, default=None, help="share of your data held out, 0 to 0.9")
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write --out even when the checkpoint already there has a better validation figure")
+    p.add_argument("--replace-shipped", action="store_true",
+                   help="allow --out to be a shipped model (models/weights/TASK): rebuilding it on purpose")
     config_arguments(p)
     args = p.parse_args(argv)
+    for name, low, high in (("epochs", 1, 10_000), ("batch_size", 1, 65_536), ("max_batches", 1, None),
+                            ("threads", 1, 1024)):
+        value = getattr(args, name)
+        if value is not None and (value < low or (high is not None and value > high)):
+            p.error(f"--{name.replace('_', '-')} must be {low} or more" + (f" and at most {high:,}" if high else "")
+                    + f", not {value}")
+    for name in ("lr", "weight_decay", "momentum", "clip_grad_norm"):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if not 0 <= value < float("inf") or (name == "lr" and value == 0):   # NaN fails the first test too
+            p.error(f"--{name.replace('_', '-')} must be a finite number" + (" above 0" if name == "lr" else
+                                                                              ", 0 or more") + f", not {value}")
+    if args.val_fraction is not None and not 0 <= args.val_fraction <= 0.9:
+        p.error(f"--val-fraction must be between 0 and 0.9, not {args.val_fraction}")
+    if is_shipped(args.out) and not args.replace_shipped:
+        p.error(f"--out {args.out} is the shipped model: write your run elsewhere (e.g. runs/{args.task}), or add "
+                "--replace-shipped to rebuild the shipped model on purpose")
     task = get_task(args.task)
     setup_distributed(args)
     rank0 = not dist.is_initialized() or dist.get_rank() == 0
@@ -102,14 +124,17 @@ def main(argv=None) -> int:
         if args.epochs is None and args.resume is None:   # a small data set of your own needs more epochs
             cfg.epochs = epochs_for(len(splits.train), cfg.batch_size, cfg.epochs)
         run = train_model(task, splits, cfg, init=init, init_labels=init_labels, callbacks=[ProgressBar()],
-                          out=args.out, resume=args.resume, augment=not args.no_augment)
+                          out=args.out, resume=args.resume, augment=not args.no_augment, overwrite=args.overwrite)
     except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2
     else:
         if rank0:
             print(json.dumps({"status": run.result.status, "message": run.result.message, "out": args.out,
-                              "seconds": round(run.result.seconds, 2), "metrics": run.card["metrics"]}, indent=2))
+                              "saved": run.saved, "seconds": round(run.result.seconds, 2),
+                              "metrics": run.card["metrics"]}, indent=2))
+            if run.save_note:
+                print(f"{args.out}: {run.save_note}", file=sys.stderr)
         code = 0 if run.result.ok else 1
     if dist.is_initialized():
         # rank 0 is still writing the checkpoint when the others get here: tearing the group down

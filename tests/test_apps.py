@@ -196,3 +196,50 @@ def test_from_scratch_the_panel_starts_at_the_command_lines_recipe():
         at.radio(key=f"{key}__mode").set_value("Fine-tune the model in use").run()
         at.radio(key=f"{key}__mode").set_value("Train from scratch").run()
         assert at.select_slider(key=f"{key}__lr").value == 1e-4
+
+
+def test_a_fine_tune_worse_than_its_start_is_offered_not_switched_in():
+    """The panel compares a fine-tuned model with the one it started from on the same validation
+    examples, and keeps the old one in use when the new one is worse (the user may still choose it)."""
+    import copy
+    from models import load_predictor
+    from models.core.history import History
+    from models.core.jobs import TrainingJob
+    from models.core.tasks import TrainRun
+    from models.core.trainer import FitResult
+    shipped = load_predictor("digits")
+    result = FitResult("completed", "Trained 1 epochs.", History(), 1, 1.0)
+    run = TrainRun(copy.deepcopy(shipped.model), result, dict(shipped.card, metrics={}), None,
+                   versus={"new": 0.91, "start": 0.99, "n": 1000})
+    job = TrainingJob(lambda callbacks, attach: run).start()
+    job.wait(10)
+    at = AppTest.from_file(str(ROOT / "apps" / "digits.py"), default_timeout=TIMEOUT)
+    at.session_state["digits__job"] = job
+    at.run()
+    no_exception(at)
+    assert any("the model in use was kept" in w.value and "91.00%" in w.value and "99.00%" in w.value
+               for w in at.warning)
+    assert at.sidebar.radio[0].value == "Shipped model"
+    at.button(key="digits__use").click().run()
+    assert at.session_state["digits__active"].startswith("Your model 1")
+
+
+@needs_mnist
+def test_versus_start_measures_both_models_on_the_same_examples(digit_splits):
+    import copy
+    import torch
+    from models import load_predictor
+    from models.core.history import History
+    from models.core.tasks import Splits, TrainRun, versus_start
+    from models.core.trainer import FitResult
+    shipped = load_predictor("digits")
+    damaged = copy.deepcopy(shipped.model)
+    with torch.no_grad():
+        damaged.output.weight.mul_(-1)          # every answer turned around
+    val = torch.utils.data.TensorDataset(*(t[:300] for t in digit_splits.test.tensors))
+    splits = Splits(val, val, None, shipped.labels)
+    run = TrainRun(damaged, FitResult("completed", "", History(), 1, 0.0), dict(shipped.card), None)
+    v = versus_start(run, shipped.model, shipped.labels, splits)
+    assert v["n"] == 300 and v["start"] > 0.95 and v["new"] < 0.5
+    assert versus_start(run, None, None, splits) is None                       # from scratch
+    assert versus_start(run, shipped.model, ["a", "b"], splits) is None        # another label set

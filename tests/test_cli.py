@@ -130,3 +130,73 @@ def test_the_training_command_runs_under_torchrun(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads(r.stdout)["status"] == "batch_limit"       # printed once, by rank 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp.json", "ddp.safetensors", "ddp.train.pt"]
+
+
+# ---- a good model is never lost -----------------------------------------------------------
+def fingerprint(paths) -> dict:
+    import hashlib
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+
+
+def test_the_shipped_model_is_never_a_training_output_by_accident(tmp_path):
+    shipped = list((ROOT / "models" / "weights").glob("digits.*"))
+    before = fingerprint(shipped)
+    r = run("-m", "models.train", "digits", "--max-batches", "3", "--out", "models/weights/digits")
+    assert r.returncode == 2 and "is the shipped model" in r.stderr and "--replace-shipped" in r.stderr
+    assert "Traceback" not in r.stderr and fingerprint(shipped) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "--epochs must be 1 or more"), (["--val-fraction", "1.5"], "--val-fraction must be"),
+    (["--batch-size", "0"], "--batch-size must be 1 or more"), (["--lr", "nan"], "--lr must be a finite"),
+])
+def test_training_on_nothing_is_refused_before_it_starts(args, message, tmp_path):
+    r = run("-m", "models.train", "digits", "--out", str(tmp_path / "m"), *args)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_diverged_or_worse_run_never_replaces_a_better_checkpoint(tmp_path, folders):
+    out = tmp_path / "mine"
+    common = ["-m", "models.train", "digits", "--custom", str(folders), "--batch-size", "8", "--out", str(out)]
+    r = run(*common, "--init", "shipped", "--epochs", "3", "--lr", "0.003")
+    assert r.returncode == 0 and json.loads(r.stdout)["saved"], r.stderr
+    good = fingerprint(tmp_path.glob("mine.*"))
+    # a learning rate that blows up: reported, and nothing written
+    r = run(*common, "--lr", "1e6", "--epochs", "3", "--optimizer", "sgd")
+    assert r.returncode == 1 and json.loads(r.stdout)["status"] == "diverged"
+    assert "not saved: the run diverged" in r.stderr and fingerprint(tmp_path.glob("mine.*")) == good
+    # two batches from scratch: a worse validation figure than the checkpoint there
+    r = run(*common, "--max-batches", "1", "--lr", "1e-5")
+    summary = json.loads(r.stdout)
+    assert r.returncode == 0 and not summary["saved"] and "is worse than the checkpoint already" in r.stderr
+    assert fingerprint(tmp_path.glob("mine.*")) == good
+    r = run(*common, "--max-batches", "1", "--lr", "1e-5", "--overwrite")
+    assert json.loads(r.stdout)["saved"] and fingerprint(tmp_path.glob("mine.*")) != good
+
+
+def test_a_checkpoint_set_from_two_saves_is_refused(tmp_path, monkeypatch):
+    """The card is written last and names its files' hashes: a save cut off after the weights (a
+    full disk) leaves a set that loading and resuming refuse, instead of mixing two runs."""
+    import torch.nn as nn
+    from models.core import checkpoint as ck
+    model = nn.Linear(2, 2)
+    ck.save_checkpoint(tmp_path / "m", model, {"task": "t"}, {"step": 1})
+    ck.load_checkpoint(tmp_path / "m")
+    assert ck.load_trainer_state(tmp_path / "m") == {"step": 1}
+    real = ck._atomic_write
+
+    def full_disk(path, data):
+        if path.suffix == ".json":
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(ck, "_atomic_write", full_disk)
+    with torch.no_grad():
+        model.weight += 1
+    with pytest.raises(OSError):
+        ck.save_checkpoint(tmp_path / "m", model, {"task": "t"}, {"step": 2})
+    with pytest.raises(ck.CheckpointError, match="not the file its model card was saved with"):
+        ck.load_checkpoint(tmp_path / "m")
+    with pytest.raises(ck.CheckpointError, match="not the file its model card was saved with"):
+        ck.load_trainer_state(tmp_path / "m")

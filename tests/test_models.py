@@ -40,6 +40,7 @@ def test_checkpoint_round_trip_without_pickle(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.safetensors", "run.train.pt"]
     assert not list(tmp_path.glob("*.tmp"))
     state, card2 = load_checkpoint(tmp_path / "run.safetensors")
+    assert card2.pop("files").keys() == {".safetensors", ".train.pt"}     # the set's hashes
     assert card2 == card
     for k, v in m.state_dict().items():
         assert torch.equal(state[k], v)

@@ -16,7 +16,7 @@ from apps.components.common import active_model, add_session_model, md_labels
 from models.core.checkpoint import to_zip
 from models.core.jobs import TrainingJob
 from models.core.evaluation import evaluate_model
-from models.core.tasks import Splits, Task, epochs_for, train_model, weight_updates
+from models.core.tasks import Splits, Task, epochs_for, train_model, versus_start, weight_updates
 from models.core.trainer import TrainConfig
 
 REFRESH_S = 2.0
@@ -84,8 +84,11 @@ def _start(task: Task, key: str, data: Splits, cfg: TrainConfig, fine_tune: bool
         init, init_labels = predictor.model, predictor.labels
 
     def work(callbacks, attach):
-        return train_model(task, data, cfg, init=init, init_labels=init_labels, callbacks=callbacks,
-                           trainer_hook=attach, augment=augment)
+        run = train_model(task, data, cfg, init=init, init_labels=init_labels, callbacks=callbacks,
+                          trainer_hook=attach, augment=augment)
+        if run.result.ok:
+            run.versus = versus_start(run, init, init_labels, data, task.collate_fn)
+        return run
 
     st.session_state[f"{key}__job"] = TrainingJob(work, name=f"{key}-training").start()
     st.session_state.pop(f"{key}__eval", None)
@@ -168,13 +171,19 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
     else:
         st.success(f"{message} {scores}")
     name_key = f"{key}__registered"
-    if not st.session_state.get(name_key) and status != "diverged":
+    versus = run.versus
+    worse = versus is not None and versus["new"] < versus["start"]
+    if worse and not st.session_state.get(name_key):
+        st.warning(f"The fine-tuned model gets {versus['new']:.2%} of the {versus['n']} validation examples right, "
+                   f"the model it started from {versus['start']:.2%}: the model in use was kept. Try a lower "
+                   "learning rate or fewer epochs, or use the new one anyway.")
+    if not st.session_state.get(name_key) and status != "diverged" and not worse:
         predictor = task.predictor_class(run.model, run.card)
         st.session_state[name_key] = add_session_model(task.name, predictor, run.card)
         st.toast(f"Now using {st.session_state[name_key]}")
         st.rerun()   # redraw the whole page (model picker, predictions) with the new model
     a, b, c = st.columns(3)
-    if status == "diverged" and not st.session_state.get(name_key):
+    if (status == "diverged" or worse) and not st.session_state.get(name_key):
         if a.button("Use these weights anyway", key=f"{key}__use"):
             st.session_state[name_key] = add_session_model(task.name, task.predictor_class(run.model, run.card),
                                                            run.card)

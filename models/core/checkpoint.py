@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save as st_save
+from safetensors.torch import load as st_load, save as st_save
 
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -91,15 +91,45 @@ def _command() -> str:
 
 def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, card: dict,
                     trainer_state: dict | None = None) -> Path:
+    """Writes the set as one: the weights and the optimizer state first, then the card, which
+    names both files' SHA-256. The card is the commit: a crash or a full disk between the files
+    leaves an old card whose hashes the new weights do not match, and loading says so instead of
+    mixing two runs."""
     base = stem(path)
-    _atomic_write(base.with_name(base.name + ".safetensors"), weights_bytes(model))
-    _atomic_write(base.with_name(base.name + ".json"), card_bytes(card))
+    weights = weights_bytes(model)
+    files = {".safetensors": _sha256(weights)}
+    train = None
     if trainer_state is not None:
         import io
         buf = io.BytesIO()
         torch.save(trainer_state, buf)
-        _atomic_write(base.with_name(base.name + ".train.pt"), buf.getvalue())
+        train = buf.getvalue()
+        files[".train.pt"] = _sha256(train)
+    _atomic_write(base.with_name(base.name + ".safetensors"), weights)
+    if train is not None:
+        _atomic_write(base.with_name(base.name + ".train.pt"), train)
+    else:   # a stale optimizer state must not be resumed with these weights
+        base.with_name(base.name + ".train.pt").unlink(missing_ok=True)
+    _atomic_write(base.with_name(base.name + ".json"), card_bytes({**card, "files": files}))
     return base
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_hash(card: dict, suffix: str, data: bytes, base: Path) -> None:
+    expected = card.get("files", {}).get(suffix) if isinstance(card, dict) and isinstance(card.get("files"), dict) \
+        else None
+    if expected is not None and expected != _sha256(data):
+        raise CheckpointError(f"{base.name}{suffix} is not the file its model card was saved with (a save was "
+                              "interrupted, or files of two runs were mixed): retrain, or restore the set.")
+
+
+def is_shipped(path: str | os.PathLike) -> bool:
+    """Whether a checkpoint path is one of the shipped models (models/weights/<task>)."""
+    return stem(path).resolve().parent == WEIGHTS_DIR.resolve()
 
 
 class CheckpointError(ValueError):
@@ -116,8 +146,12 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
         raise CheckpointError(f"No model card at {card_path}: it is saved beside the weights and names "
                               "the task, labels and preprocessing.")
     try:
-        state = load_file(str(weights))
+        data = weights.read_bytes()
         card = json.loads(card_path.read_text())
+        _check_hash(card, ".safetensors", data, base)
+        state = st_load(data)
+    except CheckpointError:
+        raise
     except Exception as e:  # corrupt or foreign file
         raise CheckpointError(f"Could not read the checkpoint {base}: {e}") from e
     return state, card
@@ -139,7 +173,12 @@ def load_trainer_state(path: str | os.PathLike) -> dict | None:
     p = base.with_name(base.name + ".train.pt")
     if not p.exists():
         return None
-    return torch.load(p, map_location="cpu", weights_only=True)
+    data = p.read_bytes()
+    card_path = base.with_name(base.name + ".json")
+    if card_path.exists():
+        _check_hash(json.loads(card_path.read_text()), ".train.pt", data, base)
+    import io
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
 def to_zip(model: torch.nn.Module, card: dict, name: str = "model") -> bytes:
@@ -157,7 +196,6 @@ def from_zip(data: bytes) -> tuple[dict, dict]:
     """(state_dict, card) from a zip written by `to_zip`."""
     import io
     import zipfile
-    from safetensors.torch import load as st_load
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()

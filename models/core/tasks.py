@@ -20,7 +20,7 @@ import torch.nn as nn
 from torch.utils.data import Dataset, TensorDataset
 
 from data.core.errors import DataError
-from models.core.checkpoint import CheckpointError, make_card, save_checkpoint
+from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, save_checkpoint
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
 from models.core.trainer import Callback, FitResult, TrainConfig, Trainer
@@ -168,12 +168,54 @@ class TrainRun:
     result: FitResult
     card: dict
     trainer: Trainer
+    saved: bool = False
+    save_note: str = ""          # why the checkpoint was not written, when it was not
+    versus: dict | None = None   # validation accuracy beside the model it was fine-tuned from
+
+
+def versus_start(run: TrainRun, init: nn.Module | None, init_labels: Sequence[str] | None, splits: Splits,
+                 collate_fn=None) -> dict | None:
+    """The validation accuracy of a fine-tuned model and of the model it started from, on the same
+    examples: {"new": …, "start": …}; None where they cannot be compared (trained from scratch,
+    another label set, no validation set)."""
+    from models.core.evaluation import evaluate_model
+    if init is None or splits.val is None or len(splits.val) == 0 or list(init_labels or []) != run.card["labels"]:
+        return None
+    new = evaluate_model(run.model, splits.val, splits.labels, collate_fn=collate_fn)["accuracy"]
+    start = evaluate_model(init, splits.val, splits.labels, collate_fn=collate_fn)["accuracy"]
+    run.model.eval()
+    return {"new": new, "start": start, "n": len(splits.val)}
+
+
+def worth_saving(card: dict, result: FitResult, steps: int, out: str | Path, overwrite: bool = False) -> str:
+    """"" if the run may be written to `out`, else why not: a run that diverged or took no step is
+    never written, and one whose validation figure is below the checkpoint already at `out` does
+    not replace it unless `overwrite`."""
+    if result.status == "diverged":
+        return "not saved: the run diverged (a checkpoint already at the path is kept)"
+    if steps == 0:
+        return "not saved: the run took no training step"
+    if overwrite:
+        return ""
+    try:
+        _, old = load_checkpoint(out)
+    except CheckpointError:
+        return ""                  # nothing (readable) there to protect
+    new_m, old_m = card.get("metrics", {}), old.get("metrics", {}) if isinstance(old, dict) else {}
+    for key, better in (("val_accuracy", max), ("val_loss", min)):
+        if key in new_m and key in old_m:
+            if better(new_m[key], old_m[key]) != new_m[key] and new_m[key] != old_m[key]:
+                return (f"not saved: {key.replace('_', ' ')} {new_m[key]:.4f} is worse than the checkpoint already "
+                        f"at {out} ({old_m[key]:.4f}); pass --overwrite to replace it anyway")
+            break
+    return ""
 
 
 def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module | None = None,
                 init_labels: Sequence[str] | None = None, callbacks: Sequence[Callback] = (),
                 out: str | Path | None = None, resume: str | Path | None = None, augment: bool = True,
-                test_eval: bool = True, trainer_hook: Callable[[Trainer], None] | None = None) -> TrainRun:
+                test_eval: bool = True, trainer_hook: Callable[[Trainer], None] | None = None,
+                overwrite: bool = False) -> TrainRun:
     """Train from scratch (init=None) or fine-tune a copy of `init`; never touches `init` itself."""
     labels = splits.labels
     # seeded before either branch: a fine-tune on new labels draws their output rows at random too
@@ -185,7 +227,7 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     trainer = Trainer(model, task.loss_fn(), cfg, callbacks=list(callbacks),
                       batch_transform=task.batch_transform(augment, splits), collate_fn=task.collate_fn)
     if resume is not None:
-        from models.core.checkpoint import load_checkpoint, load_trainer_state
+        from models.core.checkpoint import load_trainer_state
         state, _ = load_checkpoint(resume)
         model.load_state_dict(state)
         tstate = load_trainer_state(resume)
@@ -207,9 +249,13 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
                      data=splits.provenance, metrics=metrics, status=result.status, message=result.message,
                      training_seconds=round(result.seconds, 1), threads=torch.get_num_threads(),
                      epochs=trainer.history.epochs)
+    saved, note = False, ""
     if out is not None and trainer.is_main:
-        save_checkpoint(out, model, card, trainer.state_dict())
-    return TrainRun(model.eval(), result, card, trainer)
+        note = worth_saving(card, result, trainer.step, out, overwrite)
+        if not note:
+            save_checkpoint(out, model, card, trainer.state_dict())
+            saved = True
+    return TrainRun(model.eval(), result, card, trainer, saved, note)
 
 
 def splits_from_examples(examples: Sequence[np.ndarray], targets: Sequence[int], classes: Sequence[str],
