@@ -191,3 +191,83 @@ def test_the_app_says_why_a_crafted_model_zip_is_refused(card):
     assert not at.exception
     assert any("Could not load that model" in e.value for e in at.sidebar.error)
     assert at.sidebar.radio[0].value == "Shipped model"
+
+
+# ---- zips: refused from their directory, before memory or disk is spent ---------------------
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def zip_of_zeros(name: str, size: int, card: bytes = b"{}") -> bytes:
+    """A zip whose `name` unpacks to `size` zero bytes, streamed: the test itself never holds them."""
+    import zipfile
+    buf = io.BytesIO()
+    chunk = b"\0" * (1 << 20)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open(name, "w", force_zip64=True) as f:
+            for _ in range(size >> 20):
+                f.write(chunk)
+        z.writestr("m.json", card)
+    return buf.getvalue()
+
+
+def upload_folders() -> set:
+    import tempfile
+    return set(Path(tempfile.gettempdir()).glob("bps-upload-*"))
+
+
+def test_a_data_zip_bomb_is_refused_and_leaves_nothing_behind():
+    from data.core.class_folders import unzip
+    before = upload_folders()
+    bomb = zip_of({"a/x.png": b"\0" * (50 * 1024**2), "b/y.png": b"png"})       # 50 MB packed into ~50 KB
+    assert len(bomb) < 200_000
+    with pytest.raises(DataError, match="times larger than it is packed"):
+        unzip(bomb)
+    assert upload_folders() == before
+
+
+def test_too_many_entries_are_refused_before_one_is_extracted(monkeypatch):
+    from data.core import class_folders
+    monkeypatch.setattr(class_folders, "MAX_FILES", 500)          # the same check as 50,000, smaller
+    before = upload_folders()
+    many = zip_of({f"c{i % 2}/{i}.png": b"" for i in range(600)})
+    with pytest.raises(DataError, match="600 entries; the limit is 500"):
+        class_folders.unzip(many)
+    assert upload_folders() == before
+
+
+def test_a_damaged_zip_is_a_clear_error_and_leaves_nothing_behind():
+    from data.core.class_folders import unzip
+    good = bytearray(zip_of({"a/x.png": b"abc" * 1000, "b/y.png": b"def" * 1000}))
+    good[60:70] = b"\xff" * 10                                     # inside the first entry's data: a bad CRC
+    before = upload_folders()
+    with pytest.raises(DataError):
+        unzip(bytes(good))
+    assert upload_folders() == before
+
+
+def test_training_on_an_uploaded_zip_removes_its_folder(tmp_path):
+    from models.digits.task import TASK
+    png = one_png()
+    (tmp_path / "data.zip").write_bytes(zip_of({f"{c}/{i}.png": png for c in ("a", "b") for i in range(3)}))
+    before = upload_folders()
+    splits, found = TASK.load_custom(tmp_path / "data.zip")
+    assert found.classes == ["a", "b"] and upload_folders() == before
+
+
+def test_a_model_zip_bomb_is_refused_before_it_is_unpacked():
+    import resource
+    from models.core.checkpoint import CheckpointError, from_zip
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    bomb = zip_of_zeros("m.safetensors", 300 * 1024**2)          # about 300 KB packed
+    assert len(bomb) < 1024**2
+    with pytest.raises(CheckpointError, match="at most 256 MB"):
+        from_zip(bomb)
+    with pytest.raises(CheckpointError, match="unpacks to 20 MB"):
+        from_zip(zip_of_zeros("m.safetensors", 20 * 1024**2))
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 100

@@ -14,6 +14,8 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,7 +23,8 @@ from typing import Callable
 from data.core.errors import DataError
 
 MAX_FILES = 50_000
-MAX_UNZIPPED = 2 * 1024**3
+MAX_UNZIPPED = 1024**3          # 1 GB unpacked
+MAX_RATIO = 200                 # images and recordings pack 1-10 times; zip bombs a thousand and more
 
 
 @dataclass
@@ -67,27 +70,76 @@ def scan(root: str | os.PathLike, extensions: set[str]) -> ClassFiles:
 
 
 def unzip(data: bytes | os.PathLike | str, dest: str | os.PathLike | None = None) -> Path:
-    """Extract a zip safely (no paths outside dest, bounded size) and return the folder."""
+    """Extract a zip safely and return the folder: the zip's own directory is checked first (file
+    count, total size, compression ratio, paths that leave the folder), then every file is copied
+    with a byte budget, so a header that lies about a size stops the copy too. A folder this made
+    itself is removed again when anything is refused."""
     src = data if isinstance(data, (str, os.PathLike)) else None
     try:
         zf = zipfile.ZipFile(src if src is not None else io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as e:
         raise DataError("This is not a readable zip file.") from e
+    made = dest is None
     dest = Path(dest or tempfile.mkdtemp(prefix="bps-upload-"))
-    with zf:
-        if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED:
-            raise DataError("The zip unpacks to more than 2 GB; upload a smaller set.")
-        for info in zf.infolist():
-            target = (dest / info.filename).resolve()
-            if not target.is_relative_to(dest.resolve()):
-                raise DataError(f"The zip holds an unsafe path: {info.filename}")
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as f, open(target, "wb") as out:
-                shutil.copyfileobj(f, out)
+    try:
+        with zf:
+            infos = zf.infolist()
+            check_zip_directory(infos)
+            budget = sum(i.file_size for i in infos)
+            for info in infos:
+                target = (dest / info.filename).resolve()
+                if not target.is_relative_to(dest.resolve()):
+                    raise DataError(f"The zip holds an unsafe path: {info.filename}")
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as f, open(target, "wb") as out:
+                    budget -= _copy_at_most(f, out, info.file_size, info.filename)
+                if budget < 0:
+                    raise DataError("The zip unpacks to more than its directory says: refused.")
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        if made:
+            shutil.rmtree(dest, ignore_errors=True)
+        raise DataError(f"The zip is damaged: {e}") from e
+    except BaseException:
+        if made:
+            shutil.rmtree(dest, ignore_errors=True)
+        raise
     return dest
+
+
+def check_zip_directory(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse from the zip's directory alone, before a byte is extracted."""
+    if len(infos) > MAX_FILES:
+        raise DataError(f"The zip holds {len(infos):,} entries; the limit is {MAX_FILES:,}.")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED:
+        raise DataError(f"The zip unpacks to {total / 1024**2:,.0f} MB; the limit is {MAX_UNZIPPED // 1024**2:,} MB.")
+    for i in infos:
+        if i.file_size > 1024**2 and i.file_size > MAX_RATIO * max(1, i.compress_size):
+            raise DataError(f"{i.filename} would unpack {i.file_size / max(1, i.compress_size):,.0f} times larger "
+                            "than it is packed: not images or recordings, refused.")
+
+
+def _copy_at_most(src, dst, limit: int, name: str) -> int:
+    n = 0
+    while chunk := src.read(1 << 20):
+        n += len(chunk)
+        if n > limit:
+            raise DataError(f"{name} unpacks to more than the zip's directory says: refused.")
+        dst.write(chunk)
+    return n
+
+
+@contextmanager
+def unzipped(data: bytes | os.PathLike | str):
+    """A zip extracted into a temporary folder that is removed afterwards, whatever happens."""
+    dest = unzip(data)
+    try:
+        yield dest
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
 
 
 @dataclass

@@ -192,18 +192,36 @@ def to_zip(model: torch.nn.Module, card: dict, name: str = "model") -> bytes:
     return buf.getvalue()
 
 
+MAX_ZIP_WEIGHTS, MAX_ZIP_CARD = 256 * 1024**2, 32 * 1024**2
+
+
+def _read_at_most(z, info) -> bytes:
+    # a header that understates a size must not get past the limit either
+    with z.open(info) as f:
+        data = f.read(info.file_size + 1)
+    if len(data) > info.file_size:
+        raise CheckpointError(f"{info.filename} unpacks to more than the zip's directory says.")
+    return data
+
+
 def from_zip(data: bytes) -> tuple[dict, dict]:
     """(state_dict, card) from a zip written by `to_zip`."""
     import io
     import zipfile
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = z.namelist()
-            w = [n for n in names if n.endswith(".safetensors")]
-            c = [n for n in names if n.endswith(".json")]
-            if len(w) != 1 or len(c) != 1:
+            infos = z.infolist()
+            w = [i for i in infos if i.filename.endswith(".safetensors")]
+            c = [i for i in infos if i.filename.endswith(".json")]
+            if len(w) != 1 or len(c) != 1 or len(infos) > 8:
                 raise CheckpointError("The zip must hold one .safetensors file and its .json model card.")
-            return st_load(z.read(w[0])), json.loads(z.read(c[0]))
+            # sizes and ratios from the zip's directory, before anything is unpacked into memory
+            for info, most in ((w[0], MAX_ZIP_WEIGHTS), (c[0], MAX_ZIP_CARD)):
+                if info.file_size > most or (info.file_size > 1024**2
+                                             and info.file_size > 200 * max(1, info.compress_size)):
+                    raise CheckpointError(f"{info.filename} unpacks to {info.file_size / 1024**2:,.0f} MB: "
+                                          f"a model of this suite is at most {most // 1024**2} MB.")
+            return st_load(_read_at_most(z, w[0])), json.loads(_read_at_most(z, c[0]))
     except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
         raise CheckpointError(f"Not a model saved by this suite: {e}") from e
     except CheckpointError:

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from data.digits.augment import DigitAugment
-from data.core.class_folders import LoadedClasses, check_examples, load, unzip
+from data.core.class_folders import LoadedClasses, check_examples, load, unzipped
 from data.core.errors import DataError
 from data.digits.images import read_image, to_mnist
 from data.digits.mnist import load_mnist
@@ -97,8 +97,10 @@ class DigitsTask(Task):
         """A folder or .zip of class folders of images -> splits, and what was read or skipped."""
         path = Path(path)
         if path.is_file():
-            path = unzip(path)
-        found = load_image_folders(path)
+            with unzipped(path) as folder:       # read into memory, then the folder goes
+                found = load_image_folders(folder)
+        else:
+            found = load_image_folders(path)
         return splits_from_examples(found.items, found.targets, found.classes, val_fraction, seed,
                                     source=f"custom images ({len(found.items)} from {len(found.classes)} folders)",
                                     mix_with=mix_with), found

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from data.core.class_folders import LoadedClasses, check_examples, unzip
+from data.core.class_folders import LoadedClasses, check_examples, unzipped
 from data.core.errors import DataError
 from data.core.root import cache_dir
 from data.speech.audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
@@ -248,8 +248,10 @@ class SpeechTask(Task):
         if not path.exists():
             raise DataError(f"{path} does not exist.")
         if path.is_file():
-            path = unzip(path)
-        found = load_audio_folders(path)
+            with unzipped(path) as folder:       # read into memory, then the folder goes
+                found = load_audio_folders(folder)
+        else:
+            found = load_audio_folders(path)
         mels = logmel(torch.stack(found.items))[:, 0].numpy()
         splits = splits_from_examples(list(mels), found.targets, found.classes, val_fraction, seed,
                                       source=f"custom recordings ({len(found.items)} from {len(found.classes)} "
