@@ -96,7 +96,7 @@ with draw_tab:
 with upload_tab:
     files = st.file_uploader("Images of digits (any size; dark on light or light on dark)",
                              type=["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"],
-                             accept_multiple_files=True, key="digit_uploads")
+                             accept_multiple_files=True, key="digit_uploads", max_upload_size=10)
     for f in files or []:
         st.markdown(f"**{f.name}**")
         try:

@@ -81,7 +81,7 @@ def read_text(text: str) -> None:
 
 
 def score_csv() -> None:
-    up = st.file_uploader("A CSV or TSV with a text column (or one text a line)", type=["csv", "tsv", "txt"],
+    up = st.file_uploader("A CSV or TSV with a text column (or one text a line)", type=["csv", "tsv", "txt"], max_upload_size=20,
                           key="sent_score_file")
     if up is None:
         st.caption("Each row gets a label and its probability; download the file scored.")
@@ -170,7 +170,7 @@ def custom_training() -> None:
     st.markdown("Upload texts with labels (any labels: words or numbers, two classes or more) and fine-tune the "
                 "model in use, or train one from scratch. The new model is used at once; the shipped one is never "
                 "changed. Download it as a zip and load it again from the sidebar.")
-    up = st.file_uploader("A CSV or TSV with a text column and a label column", type=["csv", "tsv", "txt"],
+    up = st.file_uploader("A CSV or TSV with a text column and a label column", type=["csv", "tsv", "txt"], max_upload_size=20,
                           key="sent_train_file")
     if up is None:
         st.info("e.g. a header `text,label`, then one row per example. At least two different labels.")

@@ -101,7 +101,7 @@ with listen_tab:
     with left:
         recording = st.audio_input("Say one keyword (or several, a pause between them)", sample_rate=SAMPLE_RATE,
                                    key="speech_record", on_change=forget_sample)
-        upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload",
+        upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload", max_upload_size=25,
                                   on_change=forget_sample)
         st.caption(f"Model: {name}")
         if name == SHIPPED:
@@ -172,7 +172,7 @@ with teach_tab:
                 add_examples([clip], word)
                 st.rerun()
     with b:
-        files = st.file_uploader("…or upload recordings of it", type=AUDIO_TYPES, accept_multiple_files=True,
+        files = st.file_uploader("…or upload recordings of it", type=AUDIO_TYPES, accept_multiple_files=True, max_upload_size=25,
                                  key=f"speech_teach_files_{rnd}")
         if st.button("Add these files", disabled=not files or not word):
             clips = [c for c in (decode(f.getvalue(), f.name) for f in files) if c is not None]

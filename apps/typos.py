@@ -176,7 +176,7 @@ def prepared_splits(key: str, inputs: tuple, button: str, make, disabled: bool =
 
 def read_upload(label: str, key: str, types: list[str], read, help: str):
     """(file id, what read() made of the file) or None; errors shown. Parsed once per upload."""
-    up = st.file_uploader(label, type=types, key=key, help=help)
+    up = st.file_uploader(label, type=types, key=key, help=help, max_upload_size=20)
     if up is None:
         return None
     held = st.session_state.get(f"{key}__read")

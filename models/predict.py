@@ -35,8 +35,8 @@ def main(argv=None) -> int:
             out = pred.predict([item], k=args.top)[0]
             if hasattr(pred, "scan") and len(item[0]) > 1.25 * item[1]:
                 out["keywords"] = pred.scan(*item)     # a longer recording: every keyword, with its time
-            print(json.dumps({"input": name, **out}))
-        except (DataError, OSError) as e:
+            print(json.dumps({"input": name, **out}, allow_nan=False))   # standard JSON: never NaN
+        except (DataError, OSError, ValueError) as e:     # ValueError: a non-finite answer, never printed
             failed += 1
             print(json.dumps({"input": name, "error": str(e)}))
     return 1 if failed else 0

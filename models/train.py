@@ -128,6 +128,12 @@ def main(argv=None) -> int:
     except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2
+    except OSError as e:          # a full disk, a folder that cannot be written
+        print(f"error: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:     # Ctrl-C while the data load (during training the trainer stops cleanly)
+        print("interrupted before training started: nothing was written", file=sys.stderr)
+        code = 130
     else:
         if rank0:
             print(json.dumps({"status": run.result.status, "message": run.result.message, "out": args.out,

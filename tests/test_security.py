@@ -271,3 +271,125 @@ def test_a_model_zip_bomb_is_refused_before_it_is_unpacked():
     with pytest.raises(CheckpointError, match="unpacks to 20 MB"):
         from_zip(zip_of_zeros("m.safetensors", 20 * 1024**2))
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 100
+
+
+def test_pages_never_show_tracebacks_and_every_uploader_has_a_size_limit():
+    import ast
+    import tomllib
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "type"
+    assert config["server"]["maxUploadSize"] <= 256
+    calls = []
+    for f in (ROOT / "apps").rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader":
+                limit = next((k.value for k in node.keywords if k.arg == "max_upload_size"), None)
+                calls.append((f.name, getattr(limit, "value", None)))
+    assert len(calls) >= 9 and all(isinstance(v, int) and v <= 256 for _, v in calls), calls
+
+
+@pytest.mark.parametrize("text, message", [
+    ("hello\n" + "a" * 1_000_000 + "\n", "a word is at most 40"),
+    ("hello\n" + "b" * 41 + "\n", "a word is at most 40"),
+])
+def test_a_word_list_with_an_endless_word_is_refused_at_once(text, message):
+    import time
+    from data.typos.spelling import Vocabulary
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match=message):
+        Vocabulary.from_user_list(text)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_pairs_and_lists_are_bounded():
+    from data.typos.spelling import Vocabulary, read_pairs_csv
+    with pytest.raises(DataError, match="a word is at most 40"):
+        read_pairs_csv("typo,correction\nsesert," + "d" * 100)
+    with pytest.raises(DataError, match="the limit is 20 MB"):
+        Vocabulary.from_user_list("word\n" * (5 * 1024**2))
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("device, message", [("cuda", "no CUDA GPU"), ("cuda:3", "no CUDA GPU"),
+                                             ("tpu9", "unknown device")])
+def test_a_device_that_is_not_here_is_one_clear_line(device, message, tmp_path):
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "models.train", "digits", "--out", str(tmp_path / "m"),
+                        "--device", device, "--max-batches", "1"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+# ---- non-finite input and weights ------------------------------------------------------------
+def test_a_nan_pixel_does_not_make_a_digit_blank():
+    from models import load_predictor
+    a = np.zeros((120, 120), np.float32)
+    a[20:100, 55:65] = 1.0
+    a[5, 5] = np.nan
+    a[7, 9] = np.inf
+    out = load_predictor("digits").predict([a])[0]
+    assert out["label"] == "1" and np.isfinite(out["score"])
+    with pytest.raises(DataError, match="no finite pixel"):
+        load_predictor("digits").predict([np.full((28, 28), np.nan, np.float32)])
+
+
+def test_an_infinite_audio_sample_gives_a_finite_answer():
+    from models import load_predictor
+    t = np.arange(16000) / 16000
+    x = (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    x[100], x[200] = np.inf, np.nan
+    out = load_predictor("speech").predict([(x, 16000)])[0]
+    assert np.isfinite(out["score"]) and all(np.isfinite(p) for _, p in out["top"])
+
+
+def test_nan_weights_are_refused_when_loaded():
+    from models import get_task
+    from models.core.checkpoint import CheckpointError
+    state, card = shipped_state_and_card("digits")
+    state = dict(state)
+    state["output.weight"] = state["output.weight"].clone()
+    state["output.weight"][0, 0] = float("nan")
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        get_task("digits").predictor_from_state(state, card)
+
+
+def test_the_predict_command_prints_standard_json(tmp_path):
+    import json
+    import subprocess
+    import sys
+    (tmp_path / "one.png").write_bytes(one_png())
+    r = subprocess.run([sys.executable, "-m", "models.predict", "digits", str(tmp_path / "one.png")], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+
+
+def test_an_unwritable_out_is_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "models.train", "digits", "--out", "/proc/no-such/m",
+                        "--max-batches", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("error:") and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "datasets" / "mnist").is_dir(), reason="MNIST not here")
+def test_ctrl_c_during_training_stops_cleanly(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    err = tmp_path / "err.txt"
+    with open(err, "w") as e:
+        proc = subprocess.Popen([sys.executable, "-m", "models.train", "digits", "--epochs", "5",
+                                 "--out", str(tmp_path / "m")], cwd=ROOT, stdout=subprocess.PIPE, stderr=e, text=True)
+    deadline = time.monotonic() + 120
+    while "epoch 1/5" not in err.read_text() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert "Traceback" not in err.read_text()
+    assert proc.returncode == 0, err.read_text()[-2000:]
+    assert json.loads(out)["status"] == "stopped" and "Ctrl-C" in json.loads(out)["message"]

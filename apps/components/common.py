@@ -84,7 +84,8 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
         choice = st.radio("Model in use", names, index=names.index(current) if current in names else 0,
                           key=f"{task}__picker_{len(names)}", label_visibility="collapsed")
         st.session_state[f"{task}__active"] = choice
-        up = st.file_uploader("Load a model saved from this app (.zip)", type=["zip"], key=f"{task}__load")
+        up = st.file_uploader("Load a model saved from this app (.zip)", type=["zip"], key=f"{task}__load",
+                              max_upload_size=256)
         if up is not None and st.session_state.get(f"{task}__loaded") != up.file_id:
             try:
                 state, card = from_zip(up.getvalue())

@@ -7,6 +7,7 @@ the shipped model and the session's other models are never modified.
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 import streamlit as st
@@ -156,9 +157,11 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
 
 def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, render_mistakes) -> None:
     if job.error:
+        # the message, never a traceback with the server's paths (that goes to the server's console)
         st.error(f"Training failed: {job.error}")
-        with st.expander("Details"):
-            st.code(job.error_detail or "")
+        if not st.session_state.get(f"{key}__logged") == id(job):
+            print(job.error_detail or job.error, file=sys.stderr)
+            st.session_state[f"{key}__logged"] = id(job)
         return
     run = job.result
     status, message = run.result.status, run.result.message

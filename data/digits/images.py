@@ -49,6 +49,11 @@ def ink(image) -> np.ndarray:
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 1:
         raise DataError(f"Expected a grey, RGB or RGBA image; got an array of shape {a.shape}.")
     a = a.astype(np.float32)
+    finite = np.isfinite(a)
+    if not finite.any():
+        raise DataError("The image holds no finite pixel values (NaN or infinity everywhere).")
+    if not finite.all():            # a bad pixel takes the image's typical value, not the whole image down
+        a = np.where(finite, a, np.median(a[finite]))
     if a.max() > 1.0:
         a = a / 255.0
     if a.ndim == 3 and a.shape[2] == 4:

@@ -110,7 +110,8 @@ def to_mono(x: np.ndarray) -> np.ndarray:
         x = x.mean(axis=1)
     if x.ndim != 1:
         raise DataError(f"audio must be 1-D samples (or samples × channels), not shape {x.shape}")
-    return np.nan_to_num(x)
+    # a NaN or infinite sample is silence (nan_to_num's default would make inf 3.4e38, and every answer NaN)
+    return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def resample(x: np.ndarray | torch.Tensor, sr: int, target: int = SAMPLE_RATE) -> torch.Tensor:

@@ -22,6 +22,8 @@ import numpy as np
 
 from data.core.errors import DataError, DatasetMissing
 
+MAX_WORD_CHARS = 40      # a longer 'word' is no word anyone mistyped (a 1,000,000-letter one hung training)
+MAX_LIST_BYTES = 20 * 1024**2
 MAX_LIST_LINES = 500_000
 
 # The only two-letter words kept: the English list is a web crawl, where "pm",
@@ -102,6 +104,8 @@ def _latin(c: str) -> bool:
 
 
 def _decode(data: bytes | str, what: str) -> str:
+    if len(data) > MAX_LIST_BYTES:
+        raise DataError(f"The {what} is {len(data) / 1024**2:,.0f} MB; the limit is {MAX_LIST_BYTES // 1024**2} MB.")
     binary = DataError(f"The {what} holds binary data, not text.")
     if isinstance(data, bytes):
         if b"\x00" in data[:10_000]:
@@ -177,6 +181,8 @@ class Vocabulary:
                 raise DataError(f"Line {n} has {len(fields)} fields ('{line[:40]}'); expected a word, "
                                 f"optionally followed by its count.")
             word = fields[0].lower()
+            if len(word) > MAX_WORD_CHARS:
+                raise DataError(f"Line {n}: a word of {len(word):,} letters; a word is at most {MAX_WORD_CHARS}.")
             if not is_word_like(word):
                 raise DataError(f"Line {n}: '{fields[0][:40]}' is not a word of letters (Latin script, "
                                 f"accents allowed).")
@@ -250,6 +256,9 @@ def read_pairs_csv(data: bytes | str, max_rows: int = 100_000) -> list[tuple[str
                             f"expected two: typo,correction.")
         if not all(fields):
             raise DataError(f"Line {n} has an empty {'typo' if not fields[0] else 'correction'}.")
+        if max(map(len, fields)) > MAX_WORD_CHARS:
+            raise DataError(f"Line {n}: a word of {max(map(len, fields)):,} letters; a word is at most "
+                            f"{MAX_WORD_CHARS}.")
         if len(out) == max_rows:
             raise DataError(f"More than {max_rows:,} pairs; the limit is {max_rows:,}.")
         out.append((fields[0], fields[1]))

@@ -98,6 +98,10 @@ class Task:
             raise CheckpointError(f"The model card does not match its weights ({len(wrong)} tensor(s) differ, "
                                   f"e.g. {wrong[0]}: the card says {expected.get(wrong[0])}, the weights hold "
                                   f"{found.get(wrong[0])}).")
+        broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if broken:
+            raise CheckpointError(f"The weights hold NaN or infinite values ({len(broken)} tensor(s), e.g. {broken[0]}): "
+                                  "the model that saved them had diverged.")
         model = self.build_from_card(card)
         model.load_state_dict(state)
         return model.eval()
