@@ -124,3 +124,18 @@ def test_codespell_pairs_are_fixed_and_filtered(counts):
     assert len(pairs) == 50
     for typo, fix in pairs:
         assert typo.isalpha() and typo.islower() and fix in counts and typo not in counts
+
+
+@pytest.mark.parametrize("make", ["aspell", "hunspell"])
+def test_aspell_and_hunspell_through_their_pipe_mode(make):
+    import shutil
+    from models.typos import baselines
+    if shutil.which(make) is None:
+        pytest.skip(f"{make} is not installed")
+    checker = getattr(baselines, make)()
+    words = ["wrold", "hello", "teh", "-fpyproject.toml", "accomodation", ""]
+    got = checker.correct_many(words)
+    assert got[0] == "world" and got[1] == "hello" and got[2] == "the" and got[4] == "accommodation"
+    assert got[3] == "-fpyproject.toml" and got[5] == ""         # not words: never sent, returned as they were
+    result = baselines.evaluate(checker, [("wrold", "world"), ("teh", "the")])
+    assert result["accuracy"] == 1.0 and result["words_per_cpu_s"] < float("inf")
