@@ -32,7 +32,11 @@ def main(argv=None) -> int:
     for name in args.inputs:
         try:
             item = task.read_input(Path(name))
-            out = pred.predict([item], k=args.top)[0]
+            if hasattr(pred, "correct_text"):            # Typos: a file is a text, corrected word by word
+                fixed = pred.correct_text(item)
+                out = {"text": fixed["text"], "changes": fixed["changes"]}
+            else:
+                out = pred.predict([item], k=args.top)[0]
             if hasattr(pred, "scan") and len(item[0]) > 1.25 * item[1]:
                 out["keywords"] = pred.scan(*item)     # a longer recording: every keyword, with its time
             print(json.dumps({"input": name, **out}, allow_nan=False))   # standard JSON: never NaN

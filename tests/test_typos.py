@@ -156,3 +156,19 @@ def test_teaching_keeps_the_words_a_model_already_knew(predictor):
     splits = TASK.splits_from_pairs([("sesert", "desert")], replay=50, index=predictor.index,
                                     added_vocab={"zorbl": 500})
     assert splits.provenance["vocabulary_added"] == {"zorbl": 500}
+
+
+def test_the_predict_command_corrects_a_text_file(tmp_path, capsys):
+    """`python -m models.predict typos notes.txt` once crashed with NotImplementedError: a file is a
+    text, corrected as correct_text does, printed as JSON."""
+    import json
+    from models.predict import main
+    (tmp_path / "notes.txt").write_text("The sesert was wrold famous.\n")
+    (tmp_path / "huge.txt").write_text("word " * 20_000)
+    assert main(["typos", str(tmp_path / "notes.txt")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text"] == "The desert was world famous.\n"
+    assert [c["correction"] for c in out["changes"]] == ["desert", "world"]
+    assert main(["typos", str(tmp_path / "huge.txt"), str(tmp_path / "missing.txt")]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "correct at most 20,000 characters" in lines[0]["error"] and "cannot read" in lines[1]["error"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -227,6 +228,17 @@ class TyposTask(Task):
         return Splits(train, val, val, [], {"dataset": f"{len(taught)} taught pairs among {replay} noise-model "
                                                        "pairs", "taught": [list(p) for p in taught],
                                             "vocabulary_added": dict(added_vocab or {})})
+
+    def read_input(self, path) -> str:
+        """A text file named on the command line: its text, to be corrected as correct_text does."""
+        path = Path(path)
+        try:
+            if path.stat().st_size > 4 * MAX_TEXT:
+                raise DataError(f"{path} is {path.stat().st_size:,} bytes; correct at most {MAX_TEXT:,} characters "
+                                "at once.")
+            return path.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
 
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
         return TyposPredictor(self.model_from_state(state, card), card)
