@@ -398,3 +398,20 @@ def test_ctrl_c_during_training_stops_cleanly(tmp_path):
     assert "Traceback" not in err.read_text()
     assert proc.returncode == 0, err.read_text()[-2000:]
     assert json.loads(out)["status"] == "stopped" and "Ctrl-C" in json.loads(out)["message"]
+
+
+def test_an_uploaded_speech_models_figures_never_break_the_page():
+    """The sidebar's reliability table reads the card's held-out figures: a card whose figures are
+    nonsense loads (its weights are fine) and the page says the figures cannot be read."""
+    import copy
+    from models.core.checkpoint import to_zip
+    from models import load_predictor
+    shipped = load_predictor("speech")
+    card = copy.deepcopy(shipped.card)
+    card["evaluation"]["held_out"] = {"commands": "many", "per_keyword": [1, 2]}
+    at = AppTest.from_file(str(ROOT / "apps" / "speech.py"), default_timeout=120).run()
+    at.sidebar.file_uploader(key="speech__load").set_value(("m.zip", to_zip(shipped.model, card, "m"),
+                                                            "application/zip")).run()
+    assert not at.exception
+    assert at.sidebar.radio[0].value.startswith("Loaded model 1")
+    assert any("held-out figures cannot be read" in c.value for c in at.sidebar.caption)

@@ -7,13 +7,13 @@ microphone can hear one and send it to the model with one click.
 from __future__ import annotations
 
 import csv
-import html
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from apps.components import charts
+from apps.components.common import md_labels
 from data.core.errors import DataError
 from data.speech.audio import read_audio
 
@@ -66,11 +66,19 @@ def chosen_sample() -> tuple[tuple, str] | None:
 
 def reliability(card: dict) -> None:
     """Per keyword, how often the model is right on voices it never heard, and what it confuses."""
-    held = card.get("evaluation", {}).get("held_out")
+    evaluation = card.get("evaluation")
+    held = evaluation.get("held_out") if isinstance(evaluation, dict) else None
     if not held:
         st.caption("This model has no held-out figures: `python -m models.evaluate speech --weights … --record` "
                    "measures them.")
         return
+    try:
+        _reliability(held)
+    except (KeyError, TypeError, ValueError, AttributeError):    # an uploaded card's figures are its author's
+        st.caption("This model's held-out figures cannot be read.")
+
+
+def _reliability(held: dict) -> None:
     st.markdown(f"Measured on **{len(held['held_out_speakers'])} Speech Commands speakers the model never "
                 f"trained on**: commands {held['commands']:.1%}, digits {held['digits']:.1%}, other words "
                 f"answered `_unknown_` {held['unknown_rejection']:.1%}, background noise answered "
@@ -81,9 +89,9 @@ def reliability(card: dict) -> None:
               "clips": held["clips"].get("_unknown_", 0)},
              {"word": "noise → _silence_", "right": held["silence"], "clips": held["clips"].get("_silence_", 0)}]
     df = pd.DataFrame(rows).sort_values("right")
-    weak = [html.escape(r["word"]) for r in rows if r["right"] < 0.85 and r["clips"] >= 5]
+    weak = [r["word"] for r in rows if r["right"] < 0.85 and r["clips"] >= 5]
     if weak:
-        st.caption("Least reliable (under 85%, from 5 or more clips): " + ", ".join(weak) + ".")
+        st.caption("Least reliable (under 85%, from 5 or more clips): " + md_labels(weak) + ".")
     st.dataframe(df.assign(right=df["right"].map(lambda v: f"{v:.0%}")), hide_index=True, width=420,
                  height=min(38 * (len(df) + 1), 560))
     st.caption("Digits and other words have only a few held-out clips each: their figures move a lot "
