@@ -87,7 +87,8 @@ def choose_data(task: Task, key: str, collected: list | None = None,
         if error:
             st.warning(error)
     if source == UPLOAD:
-        up = st.file_uploader("A .zip of one folder per label", type=["zip"], key=f"{key}__zip", max_upload_size=200,
+        up = st.file_uploader("A .zip of one folder per label", type=["zip"], key=f"{key}__zip",
+                              max_upload_size=200,
                               help=upload_help or "Each folder's name is the label; its files are the examples.")
         if up is None:
             st.info("Upload a zip whose folders are the labels, e.g. `cat/…`, `dog/…`.")

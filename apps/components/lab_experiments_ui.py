@@ -27,7 +27,8 @@ def choose_points() -> toy.Points | None:
     n = c3.select_slider("Points", [100, 200, 400, 800], value=400, key="points", bind=Q)
     if name != "csv":
         return toy.make(name, n=n, noise=noise, seed=0)
-    up = st.file_uploader("A CSV with two numeric feature columns and a label column", type=["csv", "txt"], max_upload_size=20,
+    up = st.file_uploader("A CSV with two numeric feature columns and a label column", type=["csv", "txt"],
+                          max_upload_size=20,
                           key="lab_csv")
     if up is None:
         st.info("Upload a CSV: `x1,x2,label` per row (a header row is optional; labels may be words).")

@@ -117,9 +117,14 @@ def check_zip_directory(infos: list[zipfile.ZipInfo]) -> None:
     if total > MAX_UNZIPPED:
         raise DataError(f"The zip unpacks to {total / 1024**2:,.0f} MB; the limit is {MAX_UNZIPPED // 1024**2:,} MB.")
     for i in infos:
-        if i.file_size > 1024**2 and i.file_size > MAX_RATIO * max(1, i.compress_size):
+        if packed_too_tightly(i):
             raise DataError(f"{i.filename} would unpack {i.file_size / max(1, i.compress_size):,.0f} times larger "
                             "than it is packed: not images or recordings, refused.")
+
+
+def packed_too_tightly(info: zipfile.ZipInfo) -> bool:
+    """An entry of over 1 MB that unpacks more than MAX_RATIO times its packed size: a zip bomb's mark."""
+    return info.file_size > 1024**2 and info.file_size > MAX_RATIO * max(1, info.compress_size)
 
 
 def _copy_at_most(src, dst, limit: int, name: str) -> int:

@@ -218,33 +218,31 @@ def other_word_recordings(exclude, n: int, root=None, offset: int = 0) -> list[t
     return [(sc.waves[i].numpy(), SAMPLE_RATE) for i in picked]
 
 
-def background_noise_split(folder: Path, val_share: float = VALIDATION_SHARE / 100) -> tuple[torch.Tensor, torch.Tensor]:
-    """Speech Commands' background-noise recordings as 1-s pieces: (training, validation). The
-    last `val_share` of every recording is kept for validation, so that no second of it is in both."""
-    train, val = [], []
+def _noise_recordings(folder: Path) -> list[torch.Tensor]:
+    """Each of Speech Commands' _background_noise_ recordings, cut into 1-s pieces (N, 16000)."""
+    out = []
     for f in sorted((folder / "_background_noise_").glob("*.wav")):
         x, sr = read_audio(f, max_seconds=None)
         x = resample(x, sr)
-        pieces = list(x[: len(x) // CLIP_SAMPLES * CLIP_SAMPLES].reshape(-1, CLIP_SAMPLES))
-        cut = len(pieces) - max(1, round(len(pieces) * val_share))
-        train += pieces[:cut]
-        val += pieces[cut:]
-    if not train:
+        out.append(x[: len(x) // CLIP_SAMPLES * CLIP_SAMPLES].reshape(-1, CLIP_SAMPLES))
+    return [pieces for pieces in out if len(pieces)]
+
+
+def background_noise_split(folder: Path, val_share: float = VALIDATION_SHARE / 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """Speech Commands' background-noise recordings as 1-s pieces: (training, validation). The
+    last `val_share` of every recording is kept for validation, so that no second of it is in both."""
+    recordings = _noise_recordings(folder)
+    if not recordings:
         raise DatasetMissing(f"No background-noise recordings in {folder / '_background_noise_'}.")
-    return torch.stack(train), torch.stack(val)
+    cuts = [len(r) - max(1, round(len(r) * val_share)) for r in recordings]
+    return (torch.cat([r[:c] for r, c in zip(recordings, cuts)]),
+            torch.cat([r[c:] for r, c in zip(recordings, cuts)]))
 
 
 def background_noise(folder: Path) -> torch.Tensor | None:
     """Speech Commands' _background_noise_ recordings, cut into 1-s clips."""
-    noise_dir = folder / "_background_noise_"
-    if not noise_dir.is_dir():
-        return None
-    pieces = []
-    for f in sorted(noise_dir.glob("*.wav")):
-        x, sr = read_audio(f, max_seconds=None)
-        x = resample(x, sr)
-        pieces += list(x[: len(x) // CLIP_SAMPLES * CLIP_SAMPLES].reshape(-1, CLIP_SAMPLES))
-    return torch.stack(pieces) if pieces else None
+    recordings = _noise_recordings(folder)
+    return torch.cat(recordings) if recordings else None
 
 
 # ---- silence ------------------------------------------------------------------------------

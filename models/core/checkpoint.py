@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load as st_load, save as st_save
 
+from data.core.class_folders import packed_too_tightly
+
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
@@ -157,6 +159,15 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
     return state, card
 
 
+def read_card(path: str | os.PathLike) -> dict | None:
+    """A checkpoint's model card alone, or None where there is none (or it is not JSON)."""
+    base = stem(path)
+    try:
+        return json.loads(base.with_name(base.name + ".json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def record_evaluation(path: str | os.PathLike, name: str, result: dict, headline: str) -> None:
     """Adds an evaluation command's figures to a checkpoint's card (atomically):
     `headline` is the one line the apps show for the model."""
@@ -174,9 +185,9 @@ def load_trainer_state(path: str | os.PathLike) -> dict | None:
     if not p.exists():
         return None
     data = p.read_bytes()
-    card_path = base.with_name(base.name + ".json")
-    if card_path.exists():
-        _check_hash(json.loads(card_path.read_text()), ".train.pt", data, base)
+    card = read_card(base)
+    if card is not None:
+        _check_hash(card, ".train.pt", data, base)
     import io
     return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
@@ -217,8 +228,7 @@ def from_zip(data: bytes) -> tuple[dict, dict]:
                 raise CheckpointError("The zip must hold one .safetensors file and its .json model card.")
             # sizes and ratios from the zip's directory, before anything is unpacked into memory
             for info, most in ((w[0], MAX_ZIP_WEIGHTS), (c[0], MAX_ZIP_CARD)):
-                if info.file_size > most or (info.file_size > 1024**2
-                                             and info.file_size > 200 * max(1, info.compress_size)):
+                if info.file_size > most or packed_too_tightly(info):
                     raise CheckpointError(f"{info.filename} unpacks to {info.file_size / 1024**2:,.0f} MB: "
                                           f"a model of this suite is at most {most // 1024**2} MB.")
             return st_load(_read_at_most(z, w[0])), json.loads(_read_at_most(z, c[0]))

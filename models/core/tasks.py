@@ -20,9 +20,10 @@ import torch.nn as nn
 from torch.utils.data import Dataset, TensorDataset
 
 from data.core.errors import DataError
-from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, save_checkpoint
+from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, read_card, save_checkpoint
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
+from models.core.evaluation import evaluate_model
 from models.core.trainer import Callback, FitResult, TrainConfig, Trainer
 
 
@@ -182,12 +183,10 @@ def versus_start(run: TrainRun, init: nn.Module | None, init_labels: Sequence[st
     """The validation accuracy of a fine-tuned model and of the model it started from, on the same
     examples: {"new": …, "start": …}; None where they cannot be compared (trained from scratch,
     another label set, no validation set)."""
-    from models.core.evaluation import evaluate_model
     if init is None or splits.val is None or len(splits.val) == 0 or list(init_labels or []) != run.card["labels"]:
         return None
     new = evaluate_model(run.model, splits.val, splits.labels, collate_fn=collate_fn)["accuracy"]
     start = evaluate_model(init, splits.val, splits.labels, collate_fn=collate_fn)["accuracy"]
-    run.model.eval()
     return {"new": new, "start": start, "n": len(splits.val)}
 
 
@@ -195,20 +194,18 @@ def worth_saving(card: dict, result: FitResult, steps: int, out: str | Path, ove
     """"" if the run may be written to `out`, else why not: a run that diverged or took no step is
     never written, and one whose validation figure is below the checkpoint already at `out` does
     not replace it unless `overwrite`."""
-    if result.status == "diverged":
+    if not result.ok:
         return "not saved: the run diverged (a checkpoint already at the path is kept)"
     if steps == 0:
         return "not saved: the run took no training step"
-    if overwrite:
-        return ""
-    try:
-        _, old = load_checkpoint(out)
-    except CheckpointError:
+    old = None if overwrite else read_card(out)        # the card alone: the weights need not be read
+    if not isinstance(old, dict) or not isinstance(old.get("metrics"), dict):
         return ""                  # nothing (readable) there to protect
-    new_m, old_m = card.get("metrics", {}), old.get("metrics", {}) if isinstance(old, dict) else {}
-    for key, better in (("val_accuracy", max), ("val_loss", min)):
+    new_m, old_m = card.get("metrics", {}), old["metrics"]
+    for key, higher_is_better in (("val_accuracy", True), ("val_loss", False)):
         if key in new_m and key in old_m:
-            if better(new_m[key], old_m[key]) != new_m[key] and new_m[key] != old_m[key]:
+            worse = new_m[key] < old_m[key] if higher_is_better else new_m[key] > old_m[key]
+            if worse:
                 return (f"not saved: {key.replace('_', ' ')} {new_m[key]:.4f} is worse than the checkpoint already "
                         f"at {out} ({old_m[key]:.4f}); pass --overwrite to replace it anyway")
             break

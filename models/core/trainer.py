@@ -248,9 +248,8 @@ class Trainer:
             if names not in self._layer_index:     # made once: a host-to-device copy each step would wait
                 self._layer_index[names] = torch.tensor([self._layers.index(layer_of(n)) for n in names],
                                                         device=self.device)
-            sq = torch.zeros(len(self._layers), dtype=torch.float64, device=self.device).index_add_(0, self._layer_index[names],
-                                                                               norms.pow(2))
-            per_layer = sq.sqrt()
+            sq = torch.zeros(len(self._layers), dtype=torch.float64, device=self.device)
+            per_layer = sq.index_add_(0, self._layer_index[names], norms.pow(2)).sqrt()
         total = norms.pow(2).sum().sqrt()
         if self.cfg.clip_grad_norm:
             # the same scaling as nn.utils.clip_grad_norm_, on the norm measured above
@@ -294,8 +293,7 @@ class Trainer:
             return
         restore = self._candidate if first_bad > 0 else self._good
         with torch.no_grad():
-            for keep, p in zip(restore, self.model.parameters()):
-                p.copy_(keep)
+            torch._foreach_copy_([p.detach() for p in self.model.parameters()], restore)
         loss, total = values[first_bad][:2]
         what = f"the loss became {loss}" if not math.isfinite(loss) else "the gradients became infinite"
         last_norm = values[first_bad - 1][1] if first_bad > 0 else (

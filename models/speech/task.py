@@ -157,6 +157,7 @@ class SpeechData:
     validates; FSDD's official test takes are the test set."""
     heard: Clips
     held_out: Clips
+    fsdd: Clips                    # every FSDD clip; takes 0-4 are the test set
     fsdd_test: Clips
     noise: torch.Tensor            # the training share of the real background noise, for augmentation
     held_out_speakers: list[str]
@@ -181,7 +182,7 @@ def speech_data(root=None, log=None, synthetic: bool = True) -> SpeechData:
     if synthetic:
         heard = heard + synthetic_clips(log)
     held_out = sc_val + noise_as_silence(noise_val, "held-out background noise")
-    return SpeechData(heard, held_out, fsdd.subset(is_test), noise_train, sorted(set(sc_val.speakers)))
+    return SpeechData(heard, held_out, fsdd, fsdd.subset(is_test), noise_train, sorted(set(sc_val.speakers)))
 
 
 class SpeechTask(Task):
@@ -208,9 +209,8 @@ class SpeechTask(Task):
     def training_clips(self, root=None, log=None) -> tuple[Clips, Clips]:
         """(FSDD, everything else the recipe trains on): what leave-one-FSDD-speaker-out splits."""
         d = speech_data(root, log)
-        fsdd = load_fsdd(root)
-        speakers = set(fsdd.speakers)
-        return fsdd, d.heard.subset([s not in speakers for s in d.heard.speakers])
+        speakers = set(d.fsdd.speakers)
+        return d.fsdd, d.heard.subset([s not in speakers for s in d.heard.speakers])
 
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         """Train on Speech Commands' speakers but the held-out 15%, FSDD takes 5-49, the synthetic
