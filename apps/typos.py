@@ -12,14 +12,16 @@ from data.typos import spelling
 from data.core.errors import DataError
 from data.typos.features import ALPHABET
 from models.core.trainer import TrainConfig
+from models.typos import context
 from models.typos.task import MAX_TEXT, MAX_WORD, TASK
 from models.typos.baselines import evaluate
 from models.typos.eval import Ours
 
 name, predictor, card = app_header(
     "typos", "Typos", ":material/spellcheck:",
-    "A classic index finds every known word within two edits of what you typed; TypoNet, a small "
-    "network trained by backpropagation, scores them and picks the word you meant.")
+    "Classic indexes find the known words within two edits of what you typed and those that sound "
+    "like it; TypoNet, a small network trained by backpropagation, scores them and picks the word you "
+    "meant, and in a sentence the words around it have their say.")
 if card.get("data", {}).get("vocabulary_added"):
     st.sidebar.caption(f"Knows {len(card['data']['vocabulary_added']):,} words of yours besides English.")
 
@@ -49,7 +51,7 @@ def show_word(word: str) -> None:
     r = predictor.predict([word.strip()], k=5)[0]
     typed = word.strip().lower()
     if r.get("unknown"):
-        st.warning(f"No known word lies within two edits of “{short(word.strip())}”: it is left as it is.")
+        st.warning(f"No known word is within two edits of “{short(word.strip())}” or sounds like it: it is left as it is.")
     elif r["score"] == 1.0 and r["label"] == typed:
         if spelling.is_word_like(typed) and typed in predictor.index.counts:
             st.success(f"“{short(word.strip())}” is a known word: it is kept as it is.")
@@ -63,10 +65,16 @@ def show_word(word: str) -> None:
                     unsafe_allow_html=True)
         st.caption("Probability of each candidate, P(meant word | what you typed):")
         charts.probability_chart(dict(r["top"]), highlight=r["label"], height=220)
+        found = pd.DataFrame([{"candidate": w, "probability": p, "found by": context.SOURCES[r["sources"][w]]}
+                              for w, p in r["top"]])
+        st.dataframe(found, hide_index=True, column_config={"probability": PERCENT})
+        st.caption("Candidates come from three searches: known words one or two edits away, words that "
+                   "sound alike (a Metaphone key), and words with the same consonants; in a sentence, the "
+                   "words around a word weigh in too (type one below).")
 
 
 def alternatives(change: dict) -> str:
-    return ", ".join(f"{w} {p:.0%}" for w, p in change["alternatives"])
+    return ", ".join(w if p is None else f"{w} {p:.0%}" for w, p in change["alternatives"])
 
 
 def marked(result: dict) -> str:
@@ -74,7 +82,8 @@ def marked(result: dict) -> str:
     pieces = [html.escape(p) for p in result["pieces"]]
     for c in result["changes"]:
         lead, core, trail = spelling.split_token(result["pieces"][c["index"]])
-        tip = html.escape(f"you typed: {c['original']} · alternatives: {alternatives(c)}", quote=True)
+        tip = html.escape(f"you typed: {c['original']} · alternatives: {alternatives(c)} · why: {context.why(c)}",
+                          quote=True)
         pieces[c["index"]] = f"{html.escape(lead)}<mark title=\"{tip}\">{html.escape(core)}</mark>{html.escape(trail)}"
     # line breaks kept; '$' would start maths in Streamlit's markdown
     return "".join(pieces).replace("\n", "<br>").replace("$", "&#36;")
@@ -100,10 +109,15 @@ def show_text(text: str) -> None:
                "for the alternatives.")
     pieces = result["pieces"]
     rows = [{"line": 1 + sum(p.count("\n") for p in pieces[:c["index"]]), "you typed": c["original"],
-             "corrected to": c["correction"], "probability": c["score"], "alternatives": alternatives(c)}
+             "corrected to": c["correction"], "found by": context.SOURCES[c["source"]].split(":")[0],
+             "why": context.why(c),
+             # a real word replaced by the context was never the network's candidate: no probability
+             "network's probability": c["score"],
+             "alternatives": alternatives(c)}
             for c in changes]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={"probability": PERCENT, "alternatives":
-                 st.column_config.TextColumn(width="large")},
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+                 "network's probability": PERCENT, "alternatives": st.column_config.TextColumn(width="large"),
+                 "why": st.column_config.TextColumn(width="large")},
                  column_order=None if "\n" in text.strip() else [k for k in rows[0] if k != "line"])
     st.markdown("**The corrected text** (copy button at the top right)")
     st.code(corrected, language=None, wrap_lines=True)

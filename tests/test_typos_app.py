@@ -51,6 +51,20 @@ def test_a_paragraph_comes_back_marked_with_the_changes_listed(at):
     assert list(changes["line"]) == [1, 1, 2, 2]
 
 
+def test_the_page_says_where_candidates_came_from_and_why(at):
+    at.text_input(key="typos_word").input("fotograf").run()
+    no_exception(at)
+    assert "<span id='correction'>photograph</span>" in markdown(at)
+    found = at.dataframe[0].value
+    assert found["found by"].iloc[0].startswith("sound") and found["candidate"].iloc[0] == "photograph"
+    at.text_area(key="typos_text").input("We knew it form the start, and the sesert was hot.").run()
+    no_exception(at)
+    changes = at.dataframe[1].value
+    assert list(changes["found by"]) == ["context", "edits"]
+    assert "fits between its neighbours" in changes["why"].iloc[0]
+    assert at.code[0].value == "We knew it from the start, and the desert was hot."
+
+
 @pytest.mark.parametrize("text, kind, message", [
     ("", "info", "Paste or type a paragraph"),
     ("   ", "info", "Paste or type a paragraph"),

@@ -2,8 +2,10 @@
 and, for each (typo, candidate) pair, the characters of both, the edit
 operations that turn one into the other, and how common the candidate is.
 
-Candidates come from a classic edit-distance index (the symmetric delete
-algorithm of symspellpy, up to two edits); choosing among them is the network's job.
+Candidates come from two searches: a classic edit-distance index (the symmetric
+delete algorithm of symspellpy, up to two edits) and a phonetic key index (words
+that sound like the typo, however many edits away: data/typos/sounds.py).
+Choosing among them is the network's job.
 """
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ from itertools import chain, repeat
 
 import numpy as np
 import torch
-from editdistpy import damerau_osa
+from editdistpy import damerau_osa, levenshtein
+
+from data.typos.sounds import SoundIndex, sound_key
 
 MAX_LEN = 20          # characters kept per word
-MAX_CANDIDATES = 16   # candidates scored per typed word
+MAX_CANDIDATES = 16   # candidates from the edit search scored per typed word
+SOUND_CANDIDATES = 10 # and at most this many more that sound or are spelt alike (sounds.py)
 OP_BUCKETS = 4096     # hashed edit-operation vocabulary
-N_NUMERIC = 7
+N_NUMERIC = 10
 ALPHABET = "abcdefghijklmnopqrstuvwxyz'-àáâãäåæçèéêëìíîïñòóôõöøœùúûüýÿß"
 CHAR_INDEX = {c: i + 2 for i, c in enumerate(ALPHABET)}   # 0 pad, 1 unknown
 N_CHARS = len(ALPHABET) + 2
@@ -102,9 +107,18 @@ def edit_ops(typo: str, cand: str) -> list[str]:
     return ops or ["same"]
 
 
+def far_ops(typo: str, cand: str) -> list[str]:
+    """For a candidate three or more edits away, found by its sound: which letters the
+    typo lacks and which it adds, without an alignment (the alignment in Python was the
+    slowest part of correcting such words, and says little when half the letters differ)."""
+    a, b = set(typo), set(cand)
+    return [f"far:{max(-3, min(3, len(cand) - len(typo)))}", *(f"lacks:{c}" for c in sorted(b - a)),
+            *(f"adds:{c}" for c in sorted(a - b))]
+
+
 @lru_cache(maxsize=500_000)
-def pair_ops(typo: str, cand: str) -> tuple[int, ...]:
-    return tuple(op_ids(edit_ops(typo, cand)))
+def pair_ops(typo: str, cand: str, far: bool = False) -> tuple[int, ...]:
+    return tuple(op_ids(far_ops(typo, cand) if far else edit_ops(typo, cand)))
 
 
 def op_ids(ops: list[str]) -> list[int]:
@@ -124,6 +138,18 @@ def _op_id(op: str) -> int:
 class Candidates:
     words: list[str]
     distances: list[int]
+    sources: list[str]        # per word: "edits" (the edit search's), "sound" or "consonants" (sounds.py keys)
+
+
+@lru_cache(maxsize=200_000)
+def cached_key(word: str) -> str:
+    return sound_key(word)
+
+
+def key_distance(typo: str, cand: str) -> int:
+    """Edits between the two words' phonetic keys, at most 3: 0 means they sound alike."""
+    d = levenshtein.distance(cached_key(typo), cached_key(cand), 3)
+    return 3 if d < 0 else d
 
 
 def deletes(word: str, n: int) -> set[str]:
@@ -137,7 +163,9 @@ def deletes(word: str, n: int) -> set[str]:
 
 class CandidateIndex:
     """Known words within two edits of what was typed (plus the word itself when
-    it is known), the closest and most common first.
+    it is known), the closest and most common first; then, unless a common word is
+    a single slip away, up to SOUND_CANDIDATES more that sound or are spelt like it
+    (SoundIndex), however far in letters.
 
     The symmetric delete algorithm (as symspellpy): a word and a typo within n
     edits share a string made by deleting at most n characters from each, so the
@@ -148,6 +176,7 @@ class CandidateIndex:
     Python overhead was most of the corrector's time."""
 
     PREFIX = 7
+    COMMON = 1_000_000      # count of about the 20,000th commonest English word
 
     def __init__(self, counts: dict[str, int], max_distance: int = 2):
         self.counts = counts
@@ -158,6 +187,7 @@ class CandidateIndex:
             for d in deletes(w[:self.PREFIX], max_distance):
                 table.setdefault(d, []).append(w)
         self.table = table
+        self.sounds = SoundIndex(counts)
         self.lookup = lru_cache(maxsize=200_000)(self._lookup)
 
     def _lookup(self, word: str) -> Candidates:
@@ -170,16 +200,26 @@ class CandidateIndex:
                  if abs(len(w) - n) <= reach and (k := distance(word, w, reach)) >= 0]
         found.sort()
         best = found[:MAX_CANDIDATES]
-        return Candidates([w for _, _, w in best], [k for k, _, _ in best])
+        words, dists = [w for _, _, w in best], [k for k, _, _ in best]
+        if any(k == 1 and counts[w] >= self.COMMON for k, w in zip(dists, words)):
+            # a common word one slip away: what was typed is hardly a phonetic spelling. Skipping
+            # the sound search then (65% of ordinary errors) keeps the search fast; always
+            # searching would find the word 0.4 points more often on the hard split
+            return Candidates(words, dists, ["edits"] * len(words))
+        sound = self.sounds.lookup(word, SOUND_CANDIDATES, exclude=set(words))
+        return Candidates(words + sound.words, dists + sound.distances,
+                          ["edits"] * len(words) + sound.keys)
 
     def log_freq(self, word: str) -> float:
         return math.log((self.counts.get(word, 0) + 1) / self.total)
 
 
-def pair_features(typo: str, cand: str, dist: int, index: CandidateIndex, n_cands: int) -> list[float]:
+def pair_features(typo: str, cand: str, dist: int, index: CandidateIndex, n_cands: int,
+                  source: str = "edits") -> list[float]:
     lf = index.log_freq(cand)
-    return [(lf + 20.0) / 10.0, float(dist), float(dist == 0), (len(cand) - len(typo)) / 4.0,
-            float(cand[:1] == typo[:1]), float(cand[-1:] == typo[-1:]), math.log(n_cands + 1) / 3.0]
+    return [(lf + 20.0) / 10.0, min(dist, 6) / 2.0, float(dist == 0), (len(cand) - len(typo)) / 4.0,
+            float(cand[:1] == typo[:1]), float(cand[-1:] == typo[-1:]), math.log(n_cands + 1) / 3.0,
+            float(source == "sound") - float(source == "consonants"), key_distance(typo, cand) / 3.0, dist / max(len(typo), 1)]
 
 
 @dataclass
@@ -204,14 +244,14 @@ def featurize(typos: list[str], cands: list[Candidates], index: CandidateIndex) 
     max_ops = 1
     per_word_ops = []
     for t, c in zip(typos, cands):
-        ops = [list(pair_ops(t, w)) for w in c.words]
+        ops = [list(pair_ops(t, w, d > 2)) for w, d in zip(c.words, c.distances)]
         max_ops = max([max_ops, *map(len, ops)])
         per_word_ops.append(ops)
     for t, c, ops in zip(typos, cands, per_word_ops):
         n = len(c.words)
         c_ids.append([char_row(w) for w in c.words] + [(0,) * MAX_LEN] * (K - n))
         o_ids.append([_pad(o, max_ops) for o in ops] + [[0] * max_ops] * (K - n))
-        num.append([pair_features(t, w, d, index, n) for w, d in zip(c.words, c.distances)]
+        num.append([pair_features(t, w, d, index, n, s) for w, d, s in zip(c.words, c.distances, c.sources)]
                    + [[0.0] * N_NUMERIC] * (K - n))
         mask.append([True] * n + [False] * (K - n))
     return t_ids, c_ids, o_ids, num, mask, B

@@ -1,6 +1,7 @@
-"""How people misspell: a noise model of 16 error types (keyboard slips, doubled and
-undoubled letters, vowel and sound-alike swaps, ...) that turns the vocabulary's words
-into (typo, word) training pairs for TypoNet."""
+"""How people misspell: a noise model of 18 error types (keyboard slips, doubled and
+undoubled letters, vowel and sound-alike swaps, whole words written as they sound,
+swallowed syllables, ...) that turns the vocabulary's words into (typo, word)
+training pairs for TypoNet."""
 from __future__ import annotations
 
 import random
@@ -8,6 +9,7 @@ import re
 
 import numpy as np
 
+from data.typos.phonetic import drop_syllable, respell
 from data.typos.spelling import Vocabulary
 
 
@@ -38,11 +40,12 @@ SOUND_ALIKE = {
     "y_i": (r"(?<=.)[yi]", lambda s, r: "i" if s == "y" else "y" if r.random() < 0.2 else None),  # sistem
 }
 ERROR_TYPES = ("keyboard_sub", "keyboard_insert", "delete", "double", "undouble", "transpose", "misdouble",
-               *SOUND_ALIKE)
+               *SOUND_ALIKE, "phonetic", "syllable")
 # rough shares among the errors that can apply to a word: the spelling ones apply to
-# few words, but where they can, people make them often
+# few words, but where they can, people make them often. "phonetic" (the whole word
+# written by ear, data/typos/phonetic.py) is what poor spellers do most.
 WEIGHTS = dict(zip(ERROR_TYPES, (0.22, 0.08, 0.14, 0.05, 0.20, 0.10, 0.08,
-                                 0.12, 0.10, 0.15, 0.15, 0.15, 0.06, 0.10, 0.12, 0.05)))
+                                 0.12, 0.10, 0.15, 0.15, 0.15, 0.06, 0.10, 0.12, 0.05, 0.15, 0.05)))
 N_EDITS = (0.70, 0.22, 0.08)
 
 
@@ -75,6 +78,10 @@ class NoiseModel:
             span = self._pos([m.span() for m in re.finditer(pattern, word)], n, lambda s: s[0])
             new = None if span is None else change(word[span[0]:span[1]], r)
             return None if new is None else word[:span[0]] + new + word[span[1]:]
+        if kind == "phonetic":
+            return respell(word, r)
+        if kind == "syllable":
+            return drop_syllable(word, r)
         if kind == "keyboard_sub":
             i = self._pos([i for i in range(n) if word[i] in NEIGHBOURS], n, anywhere=True)
             return None if i is None else word[:i] + r.choice(NEIGHBOURS[word[i]]) + word[i + 1:]
@@ -136,11 +143,26 @@ class NoiseModel:
         raise ValueError(f"no error of the enabled types applies to {word!r}")
 
 
+    def by_ear(self, word: str) -> tuple[str, list[str]]:
+        """A poor speller's spelling: the word written as it sounds (most rules that apply,
+        applied), sometimes a slip on top; often three or more edits from the word."""
+        for _ in range(20):
+            out = respell(word.lower(), self.rng, p=0.8)
+            if out:
+                kinds = ["phonetic"]
+                if self.rng.random() < 0.3 and (step := self._one(out)):
+                    out, kind = step
+                    kinds.append(kind)
+                return out, kinds
+        return self.corrupt(word)
+
+
 def pairs(vocab: Vocabulary, n: int, seed: int = 0, identity: float = 0.05, max_edits: int = 3,
-          weights: dict[str, float] | None = None) -> list[tuple[str, str]]:
+          weights: dict[str, float] | None = None, by_ear: float = 0.3) -> list[tuple[str, str]]:
     """n (typo, word) training pairs. A typo that is itself a word is skipped (telling
-    'form' from 'from' needs context this model does not have); a share of `identity`
-    pairs are (word, word), so that the model learns to leave correct words alone."""
+    'form' from 'from' needs the words around it: models/typos/context.py); a share of
+    `identity` pairs are (word, word), so that the model learns to leave correct words
+    alone, and a share `by_ear` are poor spellers' phonetic spellings."""
     rng, noise, out = np.random.default_rng(seed), NoiseModel(seed, weights), []
     for _ in range(100):                          # rounds; each fills most of what is missing
         if len(out) >= n:
@@ -150,7 +172,7 @@ def pairs(vocab: Vocabulary, n: int, seed: int = 0, identity: float = 0.05, max_
                 out.append((w, w))
             else:
                 try:
-                    typo = noise.corrupt(w, max_edits)[0]
+                    typo = (noise.by_ear(w) if rng.random() < by_ear else noise.corrupt(w, max_edits))[0]
                 except ValueError:
                     continue                      # a word no enabled error type applies to
                 if typo not in vocab:

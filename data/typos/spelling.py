@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from editdistpy import damerau_osa
 
 from data.core.errors import DataError, DatasetMissing
 
@@ -41,6 +42,12 @@ EVERYDAY_MISSING = {"ok": "okay", "vs": "versus", "selfie": "podcast", "selfies"
                     "ebooks": "podcast", "bitcoin": "podcast", "lol": "podcast", "btw": "podcast",
                     "omg": "podcast", "idk": "podcast", "imo": "podcast", "thx": "podcast", "pls": "podcast",
                     "asap": "podcast", "diy": "podcast", "faq": "podcast", "faqs": "podcast"}
+# Abbreviations of titles and the like that pass through correct_text untouched ("Mr.", "Dr.",
+# "Jr."): not words the model corrects to, nor ones it corrects
+ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "jr", "sr", "st", "mt", "ft", "vs", "etc", "inc", "ltd", "co",
+                 "corp", "dept", "govt", "prof", "rev", "gen", "sen", "rep", "gov", "sgt", "capt", "lt",
+                 "col", "esq", "approx", "no", "nos", "vol", "pp", "jan", "feb", "mar", "apr", "jun", "jul",
+                 "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 ROMAN = re.compile(r"m{0,4}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
 ROMAN_WORDS = {"i", "mix", "dix"}                   # the only real words among numerals in the list
 # British spellings the (American) reference list lacks: colour, centre, realise,
@@ -93,6 +100,15 @@ def _clean_english() -> tuple[list[tuple[str, int]], Counter]:
             kept.append((word, int(count)))
     counts = dict(kept)
     kept += [(w, counts[like]) for w, like in EVERYDAY_MISSING.items() if w not in counts]
+    # the crawl has "neighbourhood", "theatre" and "travelled" but not their American spellings:
+    # each gets its British twin's count, where the reference list vouches for it
+    for word, count in list(counts.items()):
+        if len(word) > 4:
+            for a, b in BRITISH:
+                twin = re.sub(a, b, word)
+                if twin != word and twin in known and twin not in counts:
+                    counts[twin] = count
+                    kept.append((twin, count))
     kept.sort(key=lambda wc: -wc[1])
     return kept, dropped
 
@@ -230,6 +246,17 @@ def codespell_pairs(vocab: Vocabulary | None = None, sample: int | None = None,
     synthetic noise model stands in for real errors. With vocab, pairs whose correction
     is not in it, or whose typo is a real word, are left out; sample: that many, fixed by seed."""
     found = [(t, c) for t, c in _codespell_all() if vocab is None or (c in vocab and t not in vocab)]
+    if sample is not None and sample < len(found):
+        found = random.Random(seed).sample(found, sample)
+    return found
+
+
+def hard_pairs(vocab: Vocabulary | None = None, sample: int | None = None, seed: int = 0) -> list[tuple[str, str]]:
+    """codespell's pairs (as codespell_pairs) whose typo is three or more edits (optimal
+    string alignment) from its correction: "bisnes" for business, "skitsofrinic" for
+    schizophrenic. Where poor spellers' errors are; no two-edit search reaches them.
+    EVALUATION ONLY, like codespell_pairs."""
+    found = [(t, c) for t, c in codespell_pairs(vocab) if damerau_osa.distance(t, c, 2) < 0]
     if sample is not None and sample < len(found):
         found = random.Random(seed).sample(found, sample)
     return found

@@ -22,10 +22,13 @@ from data.typos.features import CandidateIndex, featurize, to_batch
 from models.core.predictor import Predictor
 from models.core.tasks import Splits, Task
 from models.core.trainer import TrainConfig
+from models.typos import context
 from models.typos.net import TypoNet
 
 MAX_WORD = 40         # longer tokens are not words anyone mistyped: passed through
 MAX_TEXT = 20_000     # characters correct_text takes at once
+NAME_CONFIDENCE = 0.9  # how sure the model must be to correct a capitalised word mid-sentence
+ACRONYM_CONFIDENCE = 0.97   # ... and a word in capitals
 WHITESPACE = re.compile(r"(\s+)")
 
 
@@ -85,7 +88,7 @@ class TyposPredictor(Predictor):
             word = str(item).strip().lower()
             if not word:
                 raise DataError("An empty word cannot be corrected: type a word.")
-            known = keep_known and word in self.index.counts
+            known = keep_known and (word in self.index.counts or word in spelling.ABBREVIATIONS)
             if known or len(word) > MAX_WORD or not spelling.is_word_like(word):
                 # numbers, URLs, emoji and other scripts pass through untouched
                 results[i] = {"label": word, "score": 1.0, "top": [(word, 1.0)]}
@@ -104,34 +107,71 @@ class TyposPredictor(Predictor):
                 kk = min(k, len(c.words))
                 vals, idx = p.topk(kk)
                 top = [(c.words[j], float(v)) for v, j in zip(vals.tolist(), idx.tolist())]
-                results[i] = {"label": top[0][0], "score": top[0][1], "top": top}
+                sources = {c.words[j]: c.sources[j] for j in idx.tolist()}
+                results[i] = {"label": top[0][0], "score": top[0][1], "top": top, "sources": sources}
         return results
 
-    def correct_text(self, text: str) -> dict:
-        """Correct a sentence word by word, keeping case and punctuation; numbers, URLs
-        and other scripts pass through. Returns the text, the list of changes and the
-        text's pieces (words at even positions, the whitespace between them at odd
-        ones); a change's index is its piece."""
+    def correct_text(self, text: str, use_context: bool = True) -> dict:
+        """Correct a text word by word, keeping case and punctuation; numbers, URLs and
+        other scripts pass through. With use_context, the neighbouring words choose among
+        a misspelled word's candidates and replace a real word that the context rejects
+        for its easily confused partner ("a peace of cake"): models/typos/context.py.
+        Returns the text, the list of changes and the text's pieces (words at even
+        positions, the whitespace between them at odd ones); a change's index is its
+        piece, its `source` what found the correction ("edits", "sound", "consonants"
+        or "context") and `candidates` how each candidate scored."""
         if not text or not text.strip():
             raise DataError("There is no text to correct: type a word or a sentence.")
         if len(text) > MAX_TEXT:
             raise DataError(f"The text is {len(text):,} characters long; correct at most {MAX_TEXT:,} at once.")
         # words at even positions, the whitespace between them (spaces, tabs, line breaks) kept as it was
         pieces = WHITESPACE.split(text)
-        spots, words = [], []
+        slots = []
         for i in range(0, len(pieces), 2):
             lead, core, trail = spelling.split_token(pieces[i])
-            if core and spelling.is_word_like(core) and len(core) <= MAX_WORD:
-                spots.append((i, lead, core, trail))
-                words.append(core.lower())
-        out = self.predict(words, k=3) if words else []
+            # initials ("J. Smith") and two capitals ("TV", "UK") are no misspellings anyone could fix
+            initial = len(core) == 1 and core not in "aAI" or len(core) == 2 and core.isupper()
+            if core and spelling.is_word_like(core) and len(core) <= MAX_WORD and not initial:
+                slots.append(context.Slot(i, lead, core, trail, core.lower()))
+        out = self.predict([s.word for s in slots], k=5) if slots else []
+        best = [r["label"] for r in out]
+        notes: list[dict | None] = [None] * len(slots)
+        if use_context and slots:
+            lm = context.scorer()
+            context.neighbours(slots, best)
+            for j, (s, r) in enumerate(zip(slots, out)):
+                if r["label"] != s.word and len(r["top"]) > 1:
+                    ranked = lm.rerank(r["top"], s.left, s.right)
+                    best[j] = ranked[0]["word"]
+                    notes[j] = {"candidates": ranked, "by_context": best[j] != r["label"]}
+            context.neighbours(slots, best)
+            for j, s in enumerate(slots):
+                if best[j] == s.word and (found := lm.real_word(s.word, s.left, s.right)):
+                    best[j] = found[0]
+                    notes[j] = {"candidates": [{"word": found[0], "context": 0.0}, {"word": s.word, "context": -found[1]}],
+                                "by_context": True, "real_word": True}
         changes = []
-        for (i, lead, core, trail), r in zip(spots, out):
-            if r["label"] != core.lower() and r["top"]:
-                fixed = spelling.restore_case(core, r["label"])
-                pieces[i] = lead + fixed + trail
-                changes.append({"index": i, "original": core, "correction": fixed, "score": r["score"],
-                                "alternatives": r["top"]})
+        for j, (s, r) in enumerate(zip(slots, out)):
+            if best[j] == s.word:
+                continue
+            # an unknown capitalised word mid-sentence is a name, most likely, and one in capitals an
+            # acronym ("PBS", "HIV"): changed only when the network is all but sure ("TEH")
+            sure = dict(r["top"]).get(best[j], 1.0)
+            if (s.core.isupper() and len(s.core) > 1 and sure < ACRONYM_CONFIDENCE
+                    or context.looks_like_name(slots, j) and sure < NAME_CONFIDENCE):
+                continue
+            fixed = spelling.restore_case(s.core, best[j])
+            pieces[s.index] = s.lead + fixed + s.trail
+            note = notes[j] or {}
+            real_word = bool(note.get("real_word"))
+            source = "context" if real_word else r.get("sources", {}).get(best[j], "edits")
+            # a real word's alternatives are the words it is confused with (no network probability)
+            alts = [(w, None) for w in (s.word, *context.scorer().confusions[s.word]) if w != best[j]] \
+                if real_word else r["top"]
+            changes.append({"index": s.index, "original": s.core, "correction": fixed,
+                            "score": None if real_word else dict(r["top"]).get(best[j], 0.0), "alternatives": alts,
+                            "source": source, "by_context": bool(note.get("by_context")),
+                            "candidates": note.get("candidates", [])})
         return {"text": "".join(pieces), "changes": changes, "pieces": pieces}
 
 
@@ -157,15 +197,17 @@ class TyposTask(Task):
         return TypoNet(**arch)
 
     def default_config(self) -> TrainConfig:
-        return TrainConfig(epochs=4, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle")
+        return TrainConfig(epochs=6, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle")
 
     def preprocessing(self) -> dict:
         return {"candidates": "known words within 2 edits (symspellpy index), at most 16, closest and "
-                              "most common first (one edit for words of up to 4 letters)",
+                              "most common first (one edit for words of up to 4 letters); unless a common "
+                              "word is one edit away, up to 10 more whose Metaphone key or consonants are "
+                              "within one edit of the typo's",
                 "features": "characters of typo and candidate, hashed edit operations, log frequency, "
                             "edit distance, length difference, first/last letter match"}
 
-    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0, n_pairs: int = 40_000,
+    def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0, n_pairs: int = 60_000,
                     extra_pairs: Sequence[tuple[str, str]] = (), added_vocab: dict[str, int] | None = None,
                     index: CandidateIndex | None = None) -> Splits:
         """Pairs made by the noise model from the vocabulary (nothing downloaded), plus a
@@ -219,8 +261,8 @@ class TyposTask(Task):
                             "Add the words to the vocabulary first.")
         far = [f"{t} → {c}" for t, c in taught if c not in index.lookup(t).words]
         if far:
-            raise DataError(f"More than two edits apart, so the candidates never include the correction: "
-                            f"{', '.join(far[:5])}.")
+            raise DataError(f"More than two edits apart and not sounding alike, so the candidates never "
+                            f"include the correction: {', '.join(far[:5])}.")
         vocab = spelling.load_vocabulary()
         train, _ = examples(list(taught) * 50 + typo_noise.pairs(vocab, replay, seed=seed + 77), index)
         val, _ = examples(taught, index)
