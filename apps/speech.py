@@ -14,11 +14,10 @@ from data.core.errors import DataError
 from data.speech.audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
 from data.speech.datasets import other_word_recordings, speech_commands_folder
 from data.speech.synth import MAX_WORD, check_word, other_words, synthesise_clips
-from models.speech.task import SILENCE, TASK, UNKNOWN
+from models.speech.task import SCAN_FROM_S, SILENCE, TASK, UNKNOWN
 from models.core.trainer import TrainConfig
 
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus"]
-SCAN_FROM_S = 1.25   # longer recordings are scanned window by window
 
 name, predictor, card = app_header(
     "speech", "Speech commands", ":material/mic:",
@@ -61,13 +60,13 @@ def show_clip(wave, sr) -> None:
 
 def show_scan(wave, sr) -> None:
     """A longer recording: every keyword found, with its time."""
-    windows = predictor.scan_windows(wave, sr)
-    found = predictor.scan(wave, sr)
-    if all(w["silent"] for w in windows):
+    heard = predictor.hear(wave, sr)            # the command line's answer too
+    windows, found = heard["windows"], heard["keywords"]
+    if heard["silent"]:
         st.info("The recording is silent: no speech anywhere in it.")
         st.markdown("### Heard: <span id='prediction'>_silence_</span>", unsafe_allow_html=True)
         return
-    words = html.escape(" · ".join(f["label"] for f in found) or "no keyword")
+    words = html.escape(heard["label"])
     st.markdown(f"### Heard: <span id='prediction'>{words}</span>", unsafe_allow_html=True)
     x = resample(wave, sr).numpy()
     audio_charts.waveform_chart(x, SAMPLE_RATE, marks=found)
@@ -88,7 +87,7 @@ def show_scan(wave, sr) -> None:
 
 
 def show(wave, sr) -> None:
-    if len(wave) / sr > SCAN_FROM_S:
+    if len(wave) > SCAN_FROM_S * sr:
         show_scan(wave, sr)
     else:
         show_clip(wave, sr)

@@ -35,10 +35,11 @@ def main(argv=None) -> int:
             if hasattr(pred, "correct_text"):            # Typos: a file is a text, corrected word by word
                 fixed = pred.correct_text(item)
                 out = {"text": fixed["text"], "changes": fixed["changes"]}
+            elif hasattr(pred, "hear"):                  # Speech: one answer, a longer recording's keywords
+                out = pred.hear(*item, k=args.top)
+                out.pop("windows", None)
             else:
                 out = pred.predict([item], k=args.top)[0]
-            if hasattr(pred, "scan") and len(item[0]) > 1.25 * item[1]:
-                out["keywords"] = pred.scan(*item)     # a longer recording: every keyword, with its time
             print(json.dumps({"input": name, **out}, allow_nan=False))   # standard JSON: never NaN
         except (DataError, OSError, ValueError) as e:     # ValueError: a non-finite answer, never printed
             failed += 1

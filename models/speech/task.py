@@ -48,6 +48,9 @@ def as_item(item) -> tuple[np.ndarray, int]:
     return to_mono(np.asarray(wave, dtype=np.float32)), int(sr)
 
 
+SCAN_FROM_S = 1.25    # a longer recording is scanned window by window, not read as one word
+
+
 class SpeechPredictor(Predictor):
     """Items are (waveform, sample_rate) pairs: 1-D float arrays at any rate and length.
     A clip whose loudest 30 ms stay below -50 dBFS is `_silence_` without asking the network."""
@@ -106,12 +109,28 @@ class SpeechPredictor(Predictor):
                         "score": 1.0 if silent else float(p[i]), "silent": silent})
         return out
 
-    def scan(self, wave, sr: int, hop: float = 0.25, threshold: float = 0.6, apart: float = 0.4) -> list[dict]:
+    def hear(self, wave, sr: int, k: int = 3) -> dict:
+        """One answer for a recording, the same in the app and on the command line. A clip of up
+        to SCAN_FROM_S seconds is one word (predict's answer); a longer recording is every keyword
+        in it, in time order: `label` "seven · stop · go" ("no keyword" when speech names none,
+        `_silence_` when there is no speech), `keywords` with their times, and `windows`."""
+        wave, sr = as_item((wave, sr))
+        if len(wave) <= SCAN_FROM_S * sr:
+            return self.predict([(wave, sr)], k=k)[0]
+        windows = self.scan_windows(wave, sr)
+        found = self.scan(wave, sr, windows=windows)
+        silent = all(w["silent"] for w in windows)
+        label = SILENCE if silent else " · ".join(f["label"] for f in found) or "no keyword"
+        return {"label": label, "score": min((f["score"] for f in found), default=1.0 if silent else 0.0),
+                "keywords": found, "windows": windows, "silent": silent}
+
+    def scan(self, wave, sr: int, hop: float = 0.25, threshold: float = 0.6, apart: float = 0.4,
+             windows: list[dict] | None = None) -> list[dict]:
         """Keywords found in a recording, with times: windows that name a keyword with at least
         `threshold` confidence, the surest first, each suppressing the windows whose sound is centred
         within `apart` seconds of its own (the same word heard again, or a guess at part of it);
-        listed in time order."""
-        windows = self.scan_windows(wave, sr, hop)
+        listed in time order. `windows`: scan_windows' answer, when it is already at hand."""
+        windows = windows if windows is not None else self.scan_windows(wave, sr, hop)
         found = sorted((w for w in windows if w["label"] not in (UNKNOWN, SILENCE) and w["score"] >= threshold),
                        key=lambda w: -w["score"])
         kept: list[dict] = []
