@@ -111,7 +111,7 @@ with upload_tab:
 
 
 def render_mistakes(mistakes, data) -> None:
-    shown = mistakes[:24]
+    shown = mistakes
     images = [charts.to_pixels(data.tensors[0][m["index"], 0].numpy(), 56) for m in shown]
     st.image(images, caption=[f"{m['true']}→{m['predicted']} {m['score']:.0%}" for m in shown])
 

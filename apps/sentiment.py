@@ -161,7 +161,7 @@ def compare_cells() -> None:
 def render_mistakes(mistakes: list[dict], data) -> None:
     texts = getattr(data, "texts", None)
     rows = [{"text": texts[m["index"]] if texts else m["index"], "true": m["true"], "predicted": m["predicted"],
-             "confidence": m["score"]} for m in mistakes[:30]]
+             "confidence": m["score"]} for m in mistakes]
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={"confidence": PERCENT,
                  "text": st.column_config.TextColumn(width="large")})
 

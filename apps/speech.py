@@ -220,7 +220,7 @@ with teach_tab:
 
 def render_mistakes(mistakes, data) -> None:
     st.dataframe(pd.DataFrame([{"true": m["true"], "heard": m["predicted"], "confidence": f"{m['score']:.0%}"}
-                               for m in mistakes[:30]]), hide_index=True)
+                               for m in mistakes]), hide_index=True)
 
 
 with train_tab:

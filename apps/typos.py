@@ -155,7 +155,7 @@ def decode(ids) -> str:
 def render_mistakes(mistakes: list[dict], data) -> None:
     tensors = getattr(data, "tensors", None)
     rows = []
-    for m in mistakes[:30]:
+    for m in mistakes:
         if tensors is None:     # no words to show: just the candidate positions
             rows.append({"example": m["index"], "meant (candidate)": m["true"], "chosen (candidate)": m["predicted"],
                          "confidence": m["score"]})

@@ -133,6 +133,13 @@ def test_retrain_on_an_uploaded_zip_then_use_and_download():
     at.button(key="digits__evaluate").click().run()
     no_exception(at)
     assert any(m.label == "Test accuracy" for m in at.metric)
+    # the header says what is shown: it once read "(100 shown)" above 24 images
+    import re
+    heads = [re.search(r"the (\d+) surest of (\d+) wrong", m.value) for m in at.markdown]
+    heads = [h for h in heads if h]
+    assert heads or any("No mistakes" in m.value for m in at.markdown)
+    for h in heads:
+        assert int(h.group(1)) <= min(24, int(h.group(2)))
 
 
 @needs_mnist

@@ -26,6 +26,8 @@ BATCH_SIZES = [1, 8, 16, 32, 64, 128, 256, 512]
 WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1]
 CLIPS = [0.0, 0.1, 0.5, 1.0, 5.0, 10.0]
 
+MISTAKES_SHOWN = 24      # the surest mistakes shown after "Evaluate on the test set"
+
 
 def _follow(key: str, value) -> None:
     """A control shows `value` (the recipe of the chosen mode, for the data's size) until the user
@@ -207,8 +209,11 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
             with left:
                 charts.confusion_chart(result["confusion"], run.card["labels"])
         with right:
-            st.markdown(f"**Most confident mistakes** ({len(result['mistakes'])} shown)")
-            if render_mistakes and result["mistakes"]:
-                render_mistakes(result["mistakes"], test)
-            elif not result["mistakes"]:
-                st.write("None: every test example is right.")
+            wrong = round(result["n"] * (1 - result["accuracy"]))
+            shown = result["mistakes"][:MISTAKES_SHOWN]
+            if shown:
+                st.markdown(f"**Most confident mistakes**: the {len(shown)} surest of {wrong:,} wrong answers")
+            if render_mistakes and shown:
+                render_mistakes(shown, test)
+            elif not shown:
+                st.write("No mistakes: every test example is right.")
