@@ -1,5 +1,6 @@
 """Labelled sentences for the sentiment task: SST-2, Rotten Tomatoes sentence
-polarity, and a user's own CSV or TSV.
+polarity, human-rated tweets and newspaper editorials from the VADER study, and a
+user's own CSV or TSV.
 
 SST-2 was cut from the same reviews as rt-polarity: about 73% of its test
 sentences are also rt-polarity lines. `rt_split` therefore drops every
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import html
 import io
 import random
 import re
@@ -131,6 +134,63 @@ def merge(a: Texts, b: Texts) -> Texts:
     have = {key(t) for t in a.texts}
     rows = [(t, y) for t, y in zip(b.texts, b.targets) if key(t) not in have]
     return Texts(a.texts + [t for t, _ in rows], a.targets + [y for _, y in rows], list(a.labels))
+
+
+# ---- beyond film: the VADER study's human-rated tweets and editorials -----------------
+VADER_FILES = {"tweets": "tweets.tsv.gz", "editorials": "nyt_editorials.tsv.gz"}
+VADER_CUT = 0.5          # mean rating (-4..4) above which a text is positive, below minus which negative
+VADER_SHARES = {"train": 0.7, "val": 0.15, "test": 0.15}
+
+
+def load_vader(kind: str, root=None, cut: float = VADER_CUT) -> Texts:
+    """Tweets or New York Times editorial sentences, each rated by 20 people on -4..4
+    (Hutto & Gilbert 2014; MIT). Mean above `cut`: positive; below -cut: negative; the
+    neutral middle is left out (a binary model has no answer for it, and raters disagree there)."""
+    path = _folder(root, "vader") / VADER_FILES[kind]
+    if not path.exists():
+        raise DatasetMissing(f"The VADER {kind} file is missing: {path}.")
+    texts, targets = [], []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        next(f, None)                                        # the header
+        for line in f:
+            score, _, text = line.rstrip("\n").partition("\t")
+            try:
+                value = float(score)
+            except ValueError:
+                continue
+            if text.strip() and abs(value) > cut:
+                texts.append(html.unescape(text.strip()))      # the tweets keep HTML entities: "&amp;"
+                targets.append(int(value > 0))
+    return Texts(texts, targets, list(LABELS))
+
+
+def vader_split(texts: Texts) -> dict[str, Texts]:
+    """A fixed train / val / test split (70/15/15) by a hash of each text, the same on
+    every machine and for every seed: recipes are chosen on val, test is reported once."""
+    parts: dict[str, tuple[list, list]] = {name: ([], []) for name in VADER_SHARES}
+    for t, y in zip(texts.texts, texts.targets):
+        u = int(hashlib.sha1(key(t).encode()).hexdigest()[:8], 16) / 16**8
+        name = "train" if u < VADER_SHARES["train"] else "val" if u < 1 - VADER_SHARES["test"] else "test"
+        parts[name][0].append(t)
+        parts[name][1].append(y)
+    return {name: Texts(a, b, list(LABELS)) for name, (a, b) in parts.items()}
+
+
+PHRASINGS = Path(__file__).with_name("phrasings.tsv")
+
+
+def load_phrasings() -> tuple[Texts, list[str]]:
+    """The fixed sentences written for the tests (contrast, negation and hedging, idioms
+    and slang, product aspects, emphasis and emoji, support messages): never trained on.
+    Returns the texts and each one's kind."""
+    texts, targets, kinds = [], [], []
+    for line in PHRASINGS.read_text(encoding="utf-8").splitlines()[1:]:
+        if line and not line.startswith("#") and not line.startswith("label\t"):
+            label, kind, text = line.split("\t", 2)
+            texts.append(text)
+            targets.append(int(label))
+            kinds.append(kind)
+    return Texts(texts, targets, list(LABELS)), kinds
 
 
 # ---- a user's CSV / TSV ---------------------------------------------------

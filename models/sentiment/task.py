@@ -137,7 +137,8 @@ class SentimentTask(Task):
     arch_defaults = dict(cell="lstm", hidden=128, layers=1, bidirectional=True, pool="maxmean", dropout=0.5,
                          piece_dim=16, freeze_words=False)
     augment = dict(p_word=0.1, p_pieces=0.4)
-    lexicon_sentences = 6000     # data.sentiment.lexicon: products, restaurants, shops; training only
+    lexicon_sentences = 9000     # data.sentiment.lexicon: products, restaurants, shops; training only
+    vader_repeat = 1             # times each VADER tweet and editorial sentence is in the training set
 
     def build_model(self, labels: Sequence[str] = tuple(sd.LABELS), **arch) -> SentiNet:
         words, table = word_table()
@@ -185,12 +186,23 @@ class SentimentTask(Task):
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         """SST-2 train + deduplicated rt-polarity (train share) -> train; SST-2 dev -> val;
         SST-2 test -> test. `rt_test` (the fixed rt-polarity test) is in provenance's split."""
-        parts = official_texts(root, seed, self.lexicon_sentences)
+        parts = official_texts(root, seed, self.lexicon_sentences, vader_repeat=self.vader_repeat)
         vocab = self.vocab()
         train = parts["train"]
-        provenance = {"dataset": "SST-2 train + rt-polarity (deduplicated against SST-2 dev/test)",
+        # validation beyond film too: the best epoch is the best on reviews, tweets and editorials together
+        val = parts["dev"]
+        for kind in sd.VADER_FILES:
+            val = sd.merge(val, parts[f"{kind}_val"])
+        provenance = {"dataset": "SST-2 train + rt-polarity (deduplicated against SST-2 dev/test) + VADER tweets "
+                                 "and NYT editorials (train shares)",
                       "train": len(train), "train_sentences": len(train) - self.lexicon_sentences,
-                      "val": len(parts["dev"]), "test": len(parts["test"]),
+                      "val": len(val), "test": len(parts["test"]),
+                      "vader": {f"{kind}_{name}": len(parts[f"{kind}_{name}"]) for kind in sd.VADER_FILES
+                                for name in ("train", "val", "test")},
+                      "vader_split": f"VADER study's texts with mean rating > {sd.VADER_CUT} positive, < "
+                                     f"-{sd.VADER_CUT} negative (the neutral middle left out); 70/15/15 "
+                                     "train/val/test by a hash of each text",
+                      "validation": "SST-2 dev + VADER tweets val + editorials val",
                       "rt_test": len(parts["rt_test"]), "rt_dropped_as_in_sst2_dev_test": parts["rt_dropped"],
                       "split": f"rt-polarity test = seeded ({seed}) 10% of its lines that hold no SST-2 dev/test sentence; "
                                "their sentences are taken out of SST-2 train too",
@@ -198,7 +210,7 @@ class SentimentTask(Task):
                       "lexicon": "VADER (vaderSentiment 3.3.2; MIT)",
                       "lexicon_sentences": f"{self.lexicon_sentences} sentences made from VADER's lexicon beyond "
                                            "movie reviews (data.sentiment.lexicon), in train only"}
-        return Splits(dataset(train.texts, train.targets, vocab), dataset(parts["dev"].texts, parts["dev"].targets, vocab),
+        return Splits(dataset(train.texts, train.targets, vocab), dataset(val.texts, val.targets, vocab),
                       dataset(parts["test"].texts, parts["test"].targets, vocab), list(sd.LABELS), provenance)
 
     def rt_test(self, root=None, seed: int = 0) -> TensorDataset:
@@ -239,18 +251,33 @@ class SentimentTask(Task):
 
 
 @lru_cache(maxsize=4)
-def official_texts(root=None, seed: int = 0, lexicon_sentences: int = 0) -> dict:
+def official_texts(root=None, seed: int = 0, lexicon_sentences: int = 0, with_vader: bool = True,
+                   vader_repeat: int = 1) -> dict:
     sst = {s: sd.load_sst2(s, root) for s in ("train", "dev", "test")}
     rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], seed=seed)
     # SST-2 itself repeats a few dev/test sentences in train: those are not trained on either
     held_out = sd.Texts(sst["dev"].texts + sst["test"].texts + rt_test.texts, [], list(sd.LABELS))
     train = sd.without(sd.merge(sst["train"], rt_train), held_out)
+    # beyond film: the VADER study's tweets and editorials, split once by a hash of each text
+    vader = {kind: sd.vader_split(sd.load_vader(kind, root)) for kind in sd.VADER_FILES} if with_vader else {}
+    for parts in vader.values():
+        train = sd.merge(train, parts["train"])
+        for _ in range(vader_repeat - 1):            # seen more often than film sentences: fewer of them
+            train = sd.Texts(train.texts + parts["train"].texts, train.targets + parts["train"].targets,
+                             list(sd.LABELS))
+    if vader:
+        # a short sentence can be in two sources ("Why?"): none of a validation or test one is trained on
+        held = [parts[name] for parts in vader.values() for name in ("val", "test")]
+        train = sd.without(train, sd.Texts([t for h in held for t in h.texts], [], list(sd.LABELS)))
     if lexicon_sentences:
         # the lexicon's words among GloVe's 15,000 most frequent: words people actually write
         texts, targets = sentiment_lexicon.sentences(lexicon_sentences, seed, set(word_table()[0][:15_004]))
         train = sd.Texts(train.texts + texts, train.targets + targets, list(sd.LABELS))
-    return {"train": train, "dev": sst["dev"], "test": sst["test"],
-            "rt_train": rt_train, "rt_test": rt_test, "rt_dropped": dropped}
+    out = {"train": train, "dev": sst["dev"], "test": sst["test"],
+           "rt_train": rt_train, "rt_test": rt_test, "rt_dropped": dropped}
+    for kind, parts in vader.items():
+        out[f"{kind}_train"], out[f"{kind}_val"], out[f"{kind}_test"] = parts["train"], parts["val"], parts["test"]
+    return out
 
 
 TASK = SentimentTask()
