@@ -12,7 +12,6 @@ from apps.components.training_panel import training_panel
 from data.digits.images import EmptyImageError, read_image, to_mnist
 from data.core.errors import DataError
 from models.digits.task import TASK
-from models.core.trainer import TrainConfig
 
 name, predictor, card = app_header(
     "digits", "Digits", ":material/draw:",
@@ -123,5 +122,5 @@ with train_tab:
     data, note = choose_data(TASK, "digits", collected=st.session_state.setdefault("digit_examples", []),
                              official_name="MNIST", upload_help="One folder per label of images, e.g. 0/ 1/ … 9/ "
                              "or your own symbols; any common image format and size.")
-    quick = TrainConfig.from_dict({**TASK.default_config().to_dict(), "epochs": 5})   # ~10 s on 2 cores
-    training_panel(TASK, "digits", data, data_note=note, render_mistakes=render_mistakes, defaults=quick)
+    training_panel(TASK, "digits", data, data_note=note, render_mistakes=render_mistakes,
+                   defaults=TASK.fine_tune_config(epochs=3))

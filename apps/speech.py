@@ -15,7 +15,6 @@ from data.speech.audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
 from data.speech.datasets import other_word_recordings, speech_commands_folder
 from data.speech.synth import MAX_WORD, check_word, other_words, synthesise_clips
 from models.speech.task import SCAN_FROM_S, SILENCE, TASK, UNKNOWN
-from models.core.trainer import TrainConfig
 
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus"]
 
@@ -231,6 +230,6 @@ with train_tab:
     data, note = choose_data(TASK, "speech", collected=examples, official_name="FSDD + synthetic voices",
                              upload_help="One folder per word of WAV, FLAC or OGG recordings, e.g. yes/ no/ hello/; "
                              "any sample rate, mono or stereo.", default="collected")
-    quick = TrainConfig.from_dict({**TASK.default_config().to_dict(), "epochs": 10})
-    training_panel(TASK, "speech", data, data_note=note, render_mistakes=render_mistakes, defaults=quick)
+    training_panel(TASK, "speech", data, data_note=note, render_mistakes=render_mistakes,
+                   defaults=TASK.fine_tune_config(epochs=5))
     st.caption(f"`{UNKNOWN}` is any other speech, `{SILENCE}` no speech at all.")

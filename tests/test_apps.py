@@ -4,6 +4,7 @@ import io
 import zipfile
 
 import numpy as np
+import pytest
 
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -198,11 +199,24 @@ def test_from_scratch_the_panel_starts_at_the_command_lines_recipe():
         assert shown == {k: getattr(cli, k) for k in shown}, task
         if task == "speech":
             assert shown["lr"] == 4e-3
-        # the user's own value is kept when the mode changes back and forth
-        at.select_slider(key=f"{key}__lr").set_value(1e-4).run()
+        # the user's own value (neither mode's default) is kept when the mode changes back and forth
+        at.select_slider(key=f"{key}__lr").set_value(3e-5).run()
         at.radio(key=f"{key}__mode").set_value("Fine-tune the model in use").run()
         at.radio(key=f"{key}__mode").set_value("Train from scratch").run()
-        assert at.select_slider(key=f"{key}__lr").value == 1e-4
+        assert at.select_slider(key=f"{key}__lr").value == 3e-5
+
+
+def test_fine_tuning_starts_gentle():
+    """Fine-tuning a converged model at the from-scratch recipe (a one-cycle warm-up to 3e-3) took
+    digits from 99.23% to 98.92% in an epoch: the panel's fine-tune defaults are a thirtieth of the
+    recipe's rate, held constant."""
+    from models import get_task
+    at = app("digits.py")
+    no_exception(at)
+    assert at.radio(key="digits__mode").value == "Fine-tune the model in use"
+    recipe = get_task("digits").default_config()
+    assert at.select_slider(key="digits__lr").value == pytest.approx(recipe.lr / 30)
+    assert at.selectbox(key="digits__sched").value == "constant"
 
 
 def test_a_fine_tune_worse_than_its_start_is_offered_not_switched_in():

@@ -49,6 +49,15 @@ class Task:
     def default_config(self) -> TrainConfig:
         return TrainConfig()
 
+    def fine_tune_config(self, epochs: int = 3) -> TrainConfig:
+        """Defaults for fine-tuning a model that already works: the recipe's optimiser at a
+        thirtieth of its rate, held constant. The recipe itself (a one-cycle warm-up to 3e-3) took
+        the converged digits model from 99.23% to 98.92% in one epoch; a tenth of the rate to
+        99.07% (one epoch) and 99.17% (three); a thirtieth to 99.22% (three epochs on MNIST)."""
+        recipe = self.default_config()
+        return TrainConfig.from_dict({**recipe.to_dict(), "epochs": epochs, "lr": recipe.lr / 30,
+                                      "schedule": "constant"})
+
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         raise NotImplementedError
 
