@@ -229,7 +229,7 @@ def test_a_fine_tune_worse_than_its_start_is_offered_not_switched_in():
     from models.core.tasks import TrainRun
     from models.core.trainer import FitResult
     shipped = load_predictor("digits")
-    result = FitResult("completed", "Trained 1 epochs.", History(), 1, 1.0)
+    result = FitResult("completed", "Trained 1 epoch.", History(), 1, 1.0)
     run = TrainRun(copy.deepcopy(shipped.model), result, dict(shipped.card, metrics={}), None,
                    versus={"new": 0.91, "start": 0.99, "n": 1000})
     job = TrainingJob(lambda callbacks, attach: run).start()

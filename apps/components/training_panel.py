@@ -128,7 +128,7 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
         cfg, fine_tune, augment = settings_form(task, key, fine_tune_defaults, None if data is None else len(data.train))
         if data is not None:
             updates = weight_updates(len(data.train), cfg.batch_size, cfg.epochs)
-            st.caption(f"{cfg.epochs} epochs of {len(data.train):,} training examples in batches of "
+            st.caption(f"{cfg.epochs} epoch{'s' * (cfg.epochs != 1)} of {len(data.train):,} training examples in batches of "
                        f"{cfg.batch_size}: {updates:,} weight updates.")
         if fine_tune and data is not None and data.labels != current.labels:
             st.caption(f"The model in use knows {md_labels(current.labels)}; fine-tuning on "

@@ -335,7 +335,7 @@ class Trainer:
             self._read_window()
             self.request_stop("Stopped by Ctrl-C.")
         status = self.stop.status if self.stop else Status.COMPLETED
-        message = self.stop.message if self.stop else f"Trained {self.epoch} epochs."
+        message = self.stop.message if self.stop else f"Trained {self.epoch} epoch{'s' * (self.epoch != 1)}."
         self.emit("fit_end")
         self.stop = None            # consumed: a later fit starts afresh
         return FitResult(status, message, self.history, self.epoch, time.perf_counter() - t0)
