@@ -20,6 +20,7 @@ import sys
 import time
 
 import torch
+from tqdm import tqdm
 
 from data.core.errors import DataError
 from data.sentiment.datasets import load_phrasings
@@ -78,7 +79,8 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
     return statistics.median(rates)
 
 
-def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final: bool = False) -> dict:
+def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final: bool = False,
+            progress: bool = False) -> dict:
     from models.sentiment.task import TASK, official_texts
     pred = load_predictor("sentiment", weights)
     parts = dict(official_texts(root, 0, TASK.lexicon_sentences, vader_repeat=TASK.vader_repeat))   # the peers train on what the model did
@@ -90,7 +92,7 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
         rows["model"][name] = accuracy([r["label"] for r in pred.predict(data.texts)], data.targets, data.labels)
     texts = parts["test"].texts
     rows["model"]["sentences_per_s"] = throughput(pred, texts, repeats)
-    for peer_name in peers:
+    for peer_name in tqdm(peers, desc="peers", unit="peer", file=sys.stderr, disable=not progress):
         t0 = time.perf_counter()
         if peer_name == "vader":
             peer = VaderPeer()
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
-        result = compare(args.weights, args.data, args.repeats, final=args.final)
+        result = compare(args.weights, args.data, args.repeats, final=args.final, progress=True)
     except (DataError, CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
