@@ -30,6 +30,23 @@ def test_home_lists_digits(server, page):
     assert "digits" in (link.get_attribute("href") or "")
 
 
+def test_every_page_is_served_by_the_app_alone(server, page):
+    """Offline, a request to another host fails: a ':material/…:' favicon came from
+    fonts.gstatic.com. Every request of every page stays on the app's own address."""
+    host = server.split("//", 1)[1].split("/", 1)[0]
+    outside = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith(("data:", "blob:")) and r.url.split("//", 1)[-1].split("/", 1)[0] != host
+            else None)
+    for path, heading in [("", "Backprop Showcase"), ("digits", "Digits"), ("typos", "Typos"),
+                          ("sentiment", "Sentiment"), ("speech", "Speech commands"), ("lab", "Backprop Lab")]:
+        page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=45_000)
+        page.wait_for_load_state("networkidle")
+    assert outside == []
+    assert page.locator("link[rel*='icon']").first.get_attribute("href").startswith(("/", "http://127.0.0.1"))
+
+
 def _canvas_box(page) -> dict:
     """The drawing surface's box in page coordinates: the shadow-DOM canvas, or an iframe's canvas."""
     target = page.locator("canvas.upper-canvas, iframe[title*='st_canvas']").first

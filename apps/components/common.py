@@ -19,11 +19,28 @@ from models import get_task, load_predictor
 SHIPPED = "Shipped model"
 
 
+def favicon(title: str):
+    """The tab's icon, drawn here: a ':material/…:' page icon is fetched by the browser from
+    fonts.gstatic.com, which fails offline. A coloured disc with the page's initial, served by the app."""
+    from PIL import Image, ImageDraw
+    colour = FAVICON_COLOURS.get(title, "#4c78a8")
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((2, 2, 62, 62), fill=colour)
+    draw.text((32, 33), title[:1].upper(), fill="white", anchor="mm", font_size=40)
+    return img
+
+
+FAVICON_COLOURS = {"Digits": "#e4572e", "Typos": "#4c78a8", "Sentiment": "#54a24b", "Speech commands": "#b279a2",
+                   "Backprop Lab": "#f58518", "Backprop Showcase": "#333333"}
+
+
 def page_setup(title: str, icon: str) -> None:
+    # `icon` (':material/…:') is for the page's heading and the navigation, drawn from Streamlit's own font
     try:
-        st.set_page_config(page_title=f"{title} · Backprop Showcase", page_icon=icon, layout="wide")
+        st.set_page_config(page_title=f"{title} · Backprop Showcase", page_icon=favicon(title), layout="wide")
     except st.errors.StreamlitAPIException:
-        pass  # already set by the suite's home page
+        pass  # a Streamlit that allows one call a run: the suite's home page set it
 
 
 def app_header(task: str, title: str, icon: str, caption: str) -> tuple[str, Predictor, dict]:
