@@ -39,12 +39,16 @@ def along_chart(tokens: list[str], probs: list[float], label: str) -> None:
     """P(label) after each token, the tokens along the x axis in reading order."""
     df = pd.DataFrame({"i": range(len(tokens)), "token": [f"{i + 1}·{t}" for i, t in enumerate(tokens)],
                        "p": probs})
-    x = alt.X("token:N", sort=list(df["token"]), title=None, axis=alt.Axis(labelAngle=-50, labelLimit=90))
+    # every word labelled (the axis skipped every other one) while they fit; a long text's are thinned
+    x = alt.X("token:N", sort=list(df["token"]), title=None,
+              axis=alt.Axis(labelAngle=-50, labelLimit=110, labelOverlap=len(tokens) > 40))
     line = alt.Chart(df).mark_line(point=True).encode(
         x=x, y=alt.Y("p:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=f"P({label})"),
         tooltip=["token", alt.Tooltip("p:Q", format=".1%")])
     middle = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="grey").encode(y="y:Q")
-    st.altair_chart(line + middle, width="stretch", height=260)
+    # room on the right and below for the last word's slanted label
+    st.altair_chart((line + middle).properties(padding={"left": 5, "top": 5, "right": 30, "bottom": 10}),
+                    width="stretch", height=280)
 
 
 def read_text(text: str) -> None:
