@@ -79,10 +79,10 @@ def network_dot(s: hand.HandSetup, fw: dict | None, grads: dict | None, upd: dic
             label += f"\n∂E/∂{name} = {grads[name]:.3g}"
         if upd:
             label += f"\nnew {upd[name]['new']:.4f}"
-        return f'{a} -> {b} [label="{label}", fontsize=10]'
+        return f'{a} -> {b} [label="{label}", fontsize=16]'
 
     def node(n: str, text: str, color: str = "#eef3fb") -> str:
-        return f'{n} [label="{text}", shape=circle, style=filled, fillcolor="{color}", fontsize=11, width=1.3]'
+        return f'{n} [label="{text}", shape=circle, style=filled, fillcolor="{color}", fontsize=18, width=1.1]'
 
     nodes = [node("x1", f"x1\n{s.x1:.4g}", "#f6f6f6"), node("x2", f"x2\n{s.x2:.4g}", "#f6f6f6")]
     for j in (1, 2):
@@ -97,10 +97,10 @@ def network_dot(s: hand.HandSetup, fw: dict | None, grads: dict | None, upd: dic
     target = f"t = {s.target:.4g}"
     if fw:
         target += f"\nE = {fw['loss']:.5f}"
-    nodes.append(f'err [label="{target}", shape=box, style="rounded,filled", fillcolor="#fbe9e9", fontsize=11]')
+    nodes.append(f'err [label="{target}", shape=box, style="rounded,filled", fillcolor="#fbe9e9", fontsize=18]')
     edges = [edge("x1", "n1", "w11"), edge("x2", "n1", "w12"), edge("x1", "n2", "w21"), edge("x2", "n2", "w22"),
              edge("n1", "out", "v1"), edge("n2", "out", "v2"), "out -> err [style=dashed, arrowhead=none]"]
-    return "digraph { rankdir=LR; nodesep=0.6; ranksep=1.6; " + "; ".join(nodes + edges) + " }"
+    return "digraph { rankdir=LR; nodesep=0.4; ranksep=1.3; " + "; ".join(nodes + edges) + " }"
 
 
 def _next_phase(new_params: dict[str, float] | None) -> None:
