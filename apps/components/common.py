@@ -7,6 +7,7 @@ never touches the shipped weights on disk or another session's models.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from models import get_task, load_predictor
 SHIPPED = "Shipped model"
 
 
+@functools.lru_cache(maxsize=8)
 def favicon(title: str):
     """The tab's icon, drawn here: a ':material/…:' page icon is fetched by the browser from
     fonts.gstatic.com, which fails offline. A coloured disc with the page's initial, served by the app."""

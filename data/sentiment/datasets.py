@@ -184,7 +184,7 @@ def load_phrasings() -> tuple[Texts, list[str]]:
     and slang, product aspects, emphasis and emoji, support messages): never trained on.
     Returns the texts and each one's kind."""
     texts, targets, kinds = [], [], []
-    for line in PHRASINGS.read_text(encoding="utf-8").splitlines()[1:]:
+    for line in PHRASINGS.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#") and not line.startswith("label\t"):
             label, kind, text = line.split("\t", 2)
             texts.append(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from data.core.errors import DatasetMissing
 from data.core.root import data_root
-from data.typos.spelling import _package_file
+from data.typos.spelling import _package_file, english_counts
 
 # Sets of words people write for one another: homophones and near-homophones that a
 # dictionary look-up never flags. An apostrophe'd form is scored as the two words it
@@ -63,12 +63,8 @@ class NGramCounts:
 @lru_cache(maxsize=1)
 def load_counts() -> NGramCounts:
     """symspellpy's word and word-pair counts (about 1.5 s, then cached)."""
-    words = _package_file("symspellpy", "frequency_dictionary_en_82_765.txt")
+    unigrams = english_counts()
     pairs = _package_file("symspellpy", "frequency_bigramdictionary_en_243_342.txt")
-    unigrams = {}
-    for line in words.read_text(encoding="utf-8").splitlines():
-        w, c = line.split()
-        unigrams[w] = int(c)
     bigrams = {}
     for line in pairs.read_text(encoding="utf-8").splitlines():
         a, b, c = line.split()

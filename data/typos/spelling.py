@@ -89,15 +89,22 @@ def _junk_reason(word: str, known: frozenset[str]) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def english_counts() -> dict[str, int]:
+    """symspellpy's 82,765 words (MIT) with their Google Books counts, as listed: junk and all.
+    The vocabulary is these, cleaned; the context model scores with them as they are."""
+    text = _package_file("symspellpy", "frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
+    return {word: int(count) for word, count in (line.split() for line in text.splitlines())}
+
+
+@lru_cache(maxsize=1)
 def _clean_english() -> tuple[list[tuple[str, int]], Counter]:
     """symspellpy's 82,765 words (MIT), less junk: (word, count) by count, and how many were dropped why."""
     known, kept, dropped = _known_words(), [], Counter()
-    text = _package_file("symspellpy", "frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
-    for word, count in (line.split() for line in text.splitlines()):
+    for word, count in english_counts().items():
         if why := _junk_reason(word, known):
             dropped[why] += 1
         else:
-            kept.append((word, int(count)))
+            kept.append((word, count))
     counts = dict(kept)
     kept += [(w, counts[like]) for w, like in EVERYDAY_MISSING.items() if w not in counts]
     # the crawl has "neighbourhood", "theatre" and "travelled" but not their American spellings:

@@ -70,13 +70,15 @@ def compare(weights=None, sample: int = 2000, seed: int = 0, baselines=PEERS,
     vocab = spelling.load_vocabulary()
     sets = {"common": spelling.codespell_pairs(vocab, sample=sample, seed=seed),
             "hard": spelling.hard_pairs(vocab, sample=hard_sample, seed=seed) if hard_sample else []}
+    # a pair counts when its correction is a word the model knows and its typo is not
+    sets = {split: [(t, c) for t, c in pairs if c in counts and t not in counts] for split, pairs in sets.items()}
     jobs = [(split, name) for split in sets if sets[split]
             for name in (Ours.name, *baselines) if not (split == "hard" and name in TWO_EDIT_ONLY)]
     bar = tqdm(jobs, desc="typos eval", unit="corrector", file=sys.stderr, disable=not progress)
     out, missing = {}, {}
     for split, name in bar:
         bar.set_postfix_str(f"{split}: {name}")
-        pairs = [(t, c) for t, c in sets[split] if c in counts and t not in counts]
+        pairs = sets[split]
         res = out.setdefault(split, {"pairs": len(pairs), "rows": {}, "skipped": list(TWO_EDIT_ONLY)
                                      if split == "hard" else []})
         if name == Ours.name:
