@@ -150,3 +150,12 @@ def test_the_evaluation_has_a_hard_split_with_its_oracle():
     assert report["hard"]["oracle"]["edits (two-edit search)"] == 0.0
     assert report["hard"]["oracle"]["edits + sound + consonants (all)"] > 0.5
     assert report["common"]["oracle"]["edits + sound + consonants (all)"] > 0.95
+
+
+def test_the_typos_commands_refuse_bad_weights_with_a_message(tmp_path, capsys):
+    from models.typos import eval as typos_eval, sentences
+    missing = str(tmp_path / "nope")
+    assert typos_eval.main(["--weights", missing, "--candidates"]) == 2
+    assert "No weights at" in capsys.readouterr().err
+    assert sentences.main(["--weights", missing, "--n", "5"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

@@ -21,9 +21,9 @@ from tqdm import tqdm
 
 from data.typos import spelling
 from data.typos.features import char_row, pair_ops
-from models.core.checkpoint import record_evaluation
+from data.core.errors import DataError
 from models import load_predictor
-from models.core.checkpoint import shipped_path
+from models.core.checkpoint import CheckpointError, record_evaluation, shipped_path
 from models.typos.baselines import Norvig, PySpellCheckerBaseline, SymSpellBaseline, aspell, evaluate, hunspell
 
 
@@ -164,6 +164,14 @@ def main(argv=None) -> int:
                    help="report only the candidate searches: how often each finds the intended word, and "
                         "how fast")
     args = p.parse_args(argv)
+    try:
+        return run(args)
+    except (DataError, CheckpointError, ValueError) as e:     # a bad --weights: a message, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
     torch.set_num_threads(args.threads)
     if args.candidates:
         report = candidate_report(args.weights, args.sample, args.hard_sample or None, args.seed)

@@ -24,6 +24,7 @@ from data.core.errors import DataError
 from data.typos import spelling
 from data.typos.context import TOKEN, Injected, editorial_sentences, inject_errors, split_of
 from models import load_predictor
+from models.core.checkpoint import CheckpointError
 from models.typos.baselines import aspell
 
 
@@ -107,7 +108,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         result = run(args.weights, args.split, args.n, args.seed, args.data, progress=True)
-    except DataError as e:
+    except (DataError, CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2) if args.json else table(result))
