@@ -119,7 +119,7 @@ def compare_cells() -> None:
     try:
         splits = official_splits("sentiment")
     except DatasetMissing as e:
-        st.warning(str(e))
+        st.warning(e.sentence)
         return
     c1, c2, c3 = st.columns(3)
     n = c1.select_slider("Training sentences", [500, 1000, 1500, 3000, 6000], value=1500, key="sent_bptt_n")

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components.common import md_labels
+from data.core import download
 from data.core.errors import DataError, DatasetMissing
 from models.core.tasks import Splits, Task
 
@@ -24,11 +25,48 @@ def official_splits(task_name: str) -> Splits:
     return get_task(task_name).load_splits()
 
 
-def _official(task: Task) -> tuple[Splits | None, str | None]:
+def _official(task: Task) -> tuple[Splits | None, DatasetMissing | list[str] | None]:
+    """(splits, None), or (None, the names of the missing datasets, or the loader's error)."""
+    missing = download.missing(task.name)      # checked first: the loaders would try to download them
+    if missing:
+        return None, missing
     try:
         return official_splits(task.name), None
     except DatasetMissing as e:
-        return None, str(e)
+        return None, e
+
+
+def _not_here(task: Task, key: str, problem: DatasetMissing | list[str]) -> None:
+    """What is missing in one sentence, and the two ways to get it: download it now, or start the app
+    with BACKPROP_DATA naming a folder that has it."""
+    if isinstance(problem, DatasetMissing):     # there, but unreadable: no download mends it
+        st.warning(problem.sentence)
+        return
+    titles = [download.DATASETS[n].title for n in problem]
+    what = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    st.warning(f"{download.sentence_start(what)} {'is' if len(titles) == 1 else 'are'} not on this machine.")
+    go, hint = st.columns([1, 3], vertical_alignment="center")
+    clicked = go.button(f"Download it now ({download.size_text(problem)})", key=f"{key}__download")
+    hint.caption("Or start the app with `BACKPROP_DATA=/path/to/datasets streamlit run apps/home.py`, "
+                 "naming a folder that has it.")
+    if not clicked:
+        return
+    bar, shown = st.progress(0.0, text=f"Downloading {what}…"), [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = min(100, done * 100 // max(1, total))
+        if percent != shown[0]:      # a message to the browser per percent, not per 64 kB
+            shown[0] = percent
+            bar.progress(percent / 100, text=f"Downloading {what}: {done / 1024**2:,.1f} of "
+                                             f"{total / 1024**2:,.1f} MB")
+    try:
+        download.fetch_task(task.name, progress=progress)
+    except DatasetMissing as e:
+        bar.empty()
+        st.error(e.sentence)
+        return
+    official_splits.clear()
+    st.rerun()
 
 
 def _uploaded(task: Task, key: str, up, mix_with: Splits | None) -> Splits | None:
@@ -73,9 +111,9 @@ def choose_data(task: Task, key: str, collected: list | None = None,
     source = st.radio("Train on", list(options), format_func=options.get, key=f"{key}__source", horizontal=True,
                       index=list(options).index(default) if default in options else 0)
     if source == OFFICIAL:
-        splits, error = _official(task)
-        if error:
-            st.warning(error)
+        splits, problem = _official(task)
+        if problem:
+            _not_here(task, key, problem)
             return None, ""
         return splits, _describe(splits)
 
@@ -83,9 +121,9 @@ def choose_data(task: Task, key: str, collected: list | None = None,
                       key=f"{key}__mix")
     mix_with = None
     if mix:
-        mix_with, error = _official(task)
-        if error:
-            st.warning(error)
+        mix_with, problem = _official(task)
+        if problem:
+            _not_here(task, f"{key}__mix", problem)
     if source == UPLOAD:
         up = st.file_uploader("A .zip of one folder per label", type=["zip"], key=f"{key}__zip",
                               max_upload_size=200,

@@ -3,8 +3,8 @@
 The data root holds the original gzipped IDX files under mnist/MNIST/raw/ (the
 layout torchvision downloads into). torchvision wants them unzipped, and the
 data root may be read-only, so they are gunzipped into the cache. With no copy
-the official files are downloaded when online; offline the error names the
-missing files and where to put them.
+the official files are downloaded when online (data.core.download); offline the
+error names the missing files and where they were looked for.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from data.core.errors import DatasetMissing
-from data.core.root import cache_dir, data_root
+from data.core.root import cache_dir, find
 
 FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -48,22 +48,28 @@ def load_mnist(split: str = "train", root: str | Path | None = None,
 
     if split not in ("train", "test"):
         raise ValueError("split must be 'train' or 'test'")
-    raw = data_root(root) / "mnist" / "MNIST" / "raw"
-    # keyed by the data root, so that two roots never share an unpacked copy
-    cache = cache_dir("mnist", hashlib.sha1(str(raw.resolve()).encode()).hexdigest()[:10])
-    if not _unpack(raw, cache / "MNIST" / "raw"):
+    raw = find(root, "mnist", "MNIST", "raw")
+    if not _unpack(raw, _cache(raw)):
+        missing = DatasetMissing(_missing_message(raw), what="MNIST", where=raw, dataset="mnist")
         if not download:
-            raise DatasetMissing(_missing_message(raw))
+            raise missing
+        from data.core.download import DownloadFailed, fetch
         try:
-            datasets.MNIST(str(cache), train=split == "train", download=True)
-        except Exception as e:
-            raise DatasetMissing(_missing_message(raw) + f" Downloading failed too ({type(e).__name__}: {e}).") from e
+            fetch("mnist", root)
+        except DownloadFailed as e:
+            raise DatasetMissing(f"{missing.sentence[:-1]}, and downloading it failed: {e.reason}.", what="MNIST",
+                                 where=raw, dataset="mnist") from None
+        raw = find(root, "mnist", "MNIST", "raw")
+        _unpack(raw, _cache(raw))
+    cache = _cache(raw).parent.parent
     ds = datasets.MNIST(str(cache), train=split == "train", download=False)
     return ds.data, ds.targets
 
 
+def _cache(raw: Path) -> Path:
+    # keyed by the data root, so that two roots never share an unpacked copy
+    return cache_dir("mnist", hashlib.sha1(str(raw.resolve()).encode()).hexdigest()[:10]) / "MNIST" / "raw"
+
+
 def _missing_message(raw: Path) -> str:
-    names = ", ".join(n + ".gz" for n in FILES)
-    return (f"MNIST is missing: expected {names} in {raw}. Point the data root at a folder that has "
-            "mnist/MNIST/raw/ (the --data option or the BACKPROP_DATA variable), or go online once so the "
-            "official files can be downloaded (https://yann.lecun.com/exdb/mnist/ and its mirrors).")
+    return f"MNIST is missing: expected {', '.join(n + '.gz' for n in FILES)} in {raw}."

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from data.core.errors import DataError, DatasetMissing
 from data.core.uploads import decode_text
-from data.core.root import data_root
+from data.core.root import find
 
 SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
 RT_FILES = {"negative": "rt-polarity.neg.gz", "positive": "rt-polarity.pos.gz"}
@@ -66,19 +66,27 @@ def sentence_keys(snippet: str) -> set[str]:
     return {key(snippet)} | {key(p) for p in re.split(r"(?<=[.!?])\s+", snippet)}
 
 
+TITLES = {"sst2": "SST-2", "rt-polarity": "rt-polarity", "vader": "the VADER study's tweets and editorials"}
+FILES = {"sst2": SST_FILES, "rt-polarity": RT_FILES}
+
+
+def _missing(name: str, path: Path, files: str = "") -> DatasetMissing:
+    title = "The" + TITLES[name][3:] if TITLES[name].startswith("the ") else TITLES[name]
+    return DatasetMissing(f"{title} {'are' if name == 'vader' else 'is'} missing: expected "
+                          f"{files + ' in ' if files else ''}{path}.", what=TITLES[name], where=path, dataset=name)
+
+
 def _folder(root, name: str) -> Path:
-    folder = data_root(root) / "sentiment" / name
+    folder = find(root, "sentiment", name)
     if not folder.is_dir():
-        raise DatasetMissing(f"The {name} data is not at {folder}. Put the files "
-                             f"{', '.join(SST_FILES.values() if name == 'sst2' else RT_FILES.values())} there "
-                             "or point --data / BACKPROP_DATA at a data root that has them.")
+        raise _missing(name, folder, ", ".join(FILES.get(name, VADER_FILES).values()))
     return folder
 
 
 def load_sst2(split: str, root=None) -> Texts:
     path = _folder(root, "sst2") / SST_FILES[split]
     if not path.exists():
-        raise DatasetMissing(f"SST-2's {split} file is missing: {path}.")
+        raise _missing("sst2", path)
     texts, targets = [], []
     with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -94,7 +102,7 @@ def load_rt(root=None) -> Texts:
     texts, targets = [], []
     for target, (_, name) in enumerate(RT_FILES.items()):
         if not (folder / name).exists():
-            raise DatasetMissing(f"rt-polarity's file is missing: {folder / name}.")
+            raise _missing("rt-polarity", folder / name)
         with gzip.open(folder / name, "rt", encoding="latin-1") as f:
             for line in f:
                 if line.strip():
@@ -148,7 +156,7 @@ def load_vader(kind: str, root=None, cut: float = VADER_CUT) -> Texts:
     neutral middle is left out (a binary model has no answer for it, and raters disagree there)."""
     path = _folder(root, "vader") / VADER_FILES[kind]
     if not path.exists():
-        raise DatasetMissing(f"The VADER {kind} file is missing: {path}.")
+        raise _missing("vader", path)
     texts, targets = [], []
     with gzip.open(path, "rt", encoding="utf-8") as f:
         next(f, None)                                        # the header

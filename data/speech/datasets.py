@@ -20,7 +20,7 @@ import torch
 
 from data.core.class_folders import LoadedClasses, load
 from data.core.errors import DataError, DatasetMissing
-from data.core.root import cache_dir, data_root
+from data.core.root import cache_dir, data_root, roots
 from data.speech.audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE, clip_16k, noise, read_audio, resample
 
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -74,17 +74,17 @@ def _cached(key: str, build) -> Clips:
 # ---- FSDD ---------------------------------------------------------------------------------
 def fsdd_recordings(root=None) -> Path:
     """The folder of FSDD WAVs, unpacking the shared pack into the cache if needed."""
+    for base in (r / "fsdd" for r in roots(root)):
+        for folder in (base / "recordings", base / "free-spoken-digit-dataset" / "recordings"):
+            if folder.is_dir() and any(folder.glob("*.wav")):
+                return folder
+        dest = unpacked(base, "fsdd")
+        if dest is not None:
+            return dest / "recordings"
     base = data_root(root) / "fsdd"
-    for folder in (base / "recordings", base / "free-spoken-digit-dataset" / "recordings"):
-        if folder.is_dir() and any(folder.glob("*.wav")):
-            return folder
-    dest = unpacked(base, "fsdd")
-    if dest is None:
-        raise DatasetMissing(
-            f"The Free Spoken Digit Dataset is not under {base}: put its recordings/ folder there "
-            "(https://github.com/Jakobovski/free-spoken-digit-dataset) or the packed fsdd.ogg + fsdd.csv, "
-            "or point --data / BACKPROP_DATA at the folder that holds fsdd/.")
-    return dest / "recordings"
+    raise DatasetMissing(f"The Free Spoken Digit Dataset is not under {base}: expected its recordings/ folder or "
+                         "the packed fsdd.ogg and fsdd.csv.", what="The Free Spoken Digit Dataset", where=base,
+                         dataset="fsdd")
 
 
 def unpacked(base: Path, name: str) -> Path | None:
@@ -170,21 +170,25 @@ def speech_commands_folder(root=None, download: bool = False) -> Path:
     """Speech Commands v0.02 under the data root: as torchaudio's SPEECHCOMMANDS lays it out, as
     word folders in speech_commands/, or packed there (speech_commands.ogg + .csv, unpacked into
     the cache on first use)."""
+    for base in roots(root):
+        for folder in (base / "SpeechCommands" / "speech_commands_v0.02", base / "speech_commands"):
+            if folder.is_dir() and any(d.is_dir() and not d.name.startswith(".") for d in folder.iterdir()):
+                return folder
+        packed = unpacked(base / "speech_commands", "speech_commands")
+        if packed is not None:
+            return packed
     base = data_root(root)
-    for folder in (base / "SpeechCommands" / "speech_commands_v0.02", base / "speech_commands"):
-        if folder.is_dir() and any(d.is_dir() and not d.name.startswith(".") for d in folder.iterdir()):
-            return folder
-    packed = unpacked(base / "speech_commands", "speech_commands")
-    if packed is not None:
-        return packed
-    if download:
-        try:
-            import torchaudio
-            torchaudio.datasets.SPEECHCOMMANDS(str(base), download=True)
-            return base / "SpeechCommands" / "speech_commands_v0.02"
-        except Exception as e:  # offline, or the root is read-only
-            raise DatasetMissing(f"Speech Commands is not under {base} and could not be downloaded: {e}") from e
-    raise DatasetMissing(f"Speech Commands is not under {base}/SpeechCommands/speech_commands_v0.02.")
+    missing = DatasetMissing(f"Speech Commands is missing: expected {base}/SpeechCommands/speech_commands_v0.02 "
+                             f"or {base}/speech_commands.", what="Speech Commands", where=base,
+                             dataset="speech_commands")
+    if not download:
+        raise missing
+    from data.core.download import DownloadFailed, fetch_with_bar
+    try:
+        return speech_commands_folder(fetch_with_bar("speech_commands", root))
+    except DownloadFailed as e:
+        raise DatasetMissing(f"{missing.sentence[:-1]}, and downloading it failed: {e.reason}.", what="Speech Commands",
+                             where=base, dataset="speech_commands") from None
 
 
 VALIDATION_SHARE = 15      # percent of Speech Commands' speakers held out of training

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from data.core.errors import DatasetMissing
-from data.core.root import data_root
+from data.core.root import find
 from data.typos.spelling import _package_file, english_counts
 
 # Sets of words people write for one another: homophones and near-homophones that a
@@ -81,10 +81,10 @@ TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 def editorial_sentences(root=None) -> list[str]:
     """5,190 sentences of New York Times opinion pieces (the VADER study's, MIT): real,
     carefully edited English, so that nearly every word in them is right."""
-    path = data_root(root) / EDITORIALS
+    path = find(root, *EDITORIALS.parts)
     if not path.exists():
-        raise DatasetMissing(f"The editorial sentences are missing: expected {path} "
-                             "(the data root's sentiment/vader folder).")
+        raise DatasetMissing(f"The editorial sentences are missing: expected {path}.", what="The editorial sentences",
+                             where=path, dataset="vader")
     with gzip.open(path, "rt", encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t", 1) for line in f][1:]
     return [text for _, text in rows if text.strip()]
