@@ -134,7 +134,7 @@ def synthetic_clips(words: tuple[str, ...], per_word: int) -> list:
     return synthesise_clips(words, per_word)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, ttl=60)   # not forever: the training panel can download them
 def real_recordings_available() -> bool:
     try:
         speech_commands_folder()
