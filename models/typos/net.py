@@ -27,7 +27,9 @@ def unique_rows(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     64, so ten characters pack into one int64 key and the rows sort as key tuples."""
     assert N_CHARS <= 64
     N, L = ids.shape
-    shifts = torch.arange(60, -1, -6, device=ids.device)[:10]
+    # ten 6-bit ids fill bits 0-59 (a first shift of 60 pushed its top bits out of the int64:
+    # "believe" and "relieve" were one row)
+    shifts = torch.arange(54, -1, -6, device=ids.device)
     keys = [(ids[:, i:i + 10] << shifts[:ids[:, i:i + 10].shape[1]]).sum(1) for i in range(0, L, 10)]
     order = torch.arange(N, device=ids.device)
     for k in reversed(keys):                        # least significant first: a stable lexsort
