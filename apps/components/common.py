@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from models.core.checkpoint import CheckpointError, from_zip
+from models.core.export import export_onnx, onnx_zip
 from models.core.predictor import Predictor
 from models import get_task, load_predictor
 
@@ -115,7 +116,31 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
                 st.rerun()
             except (CheckpointError, KeyError, RuntimeError, ValueError) as e:
                 st.error(f"Could not load that model: {e}")
-    return active_model(task)
+    name, predictor, card = active_model(task)
+    with st.sidebar:
+        onnx_download(task, predictor.model, card, key=f"{task}__picker_onnx_{name}")
+    return name, predictor, card
+
+
+def onnx_download(task: str, model, card: dict, key: str, where=st) -> None:
+    """"Export to ONNX" prepares the file once per model (seconds: export and a check in onnxruntime),
+    then offers a zip of model.onnx and model.json (the card with its "onnx" section) for download."""
+    ready = st.session_state.get(f"{key}__onnx")
+    if ready is None or ready[0] != id(model):
+        if not where.button("Export to ONNX", key=f"{key}__onnx_go",
+                            help="An ONNX file of this model for onnxruntime and other runtimes, with its model "
+                                 "card and the preprocessing it expects; checked against PyTorch before it is offered"):
+            return
+        try:
+            with st.spinner("Exporting to ONNX and checking it in onnxruntime…"):
+                data, sidecar = export_onnx(task, model, card)
+        except ValueError as e:         # ExportError: the exporter failed or the file disagreed with PyTorch
+            where.error(f"Could not export this model: {e}")
+            return
+        ready = st.session_state[f"{key}__onnx"] = (id(model), onnx_zip(data, sidecar))
+    where.download_button("Download ONNX (.zip)", ready[1], file_name=f"{task}-model-onnx.zip",
+                          mime="application/zip", key=f"{key}__onnx_dl",
+                          help="model.onnx and model.json: the model card with the inputs, output and preprocessing")
 
 
 def md_labels(labels) -> str:

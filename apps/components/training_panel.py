@@ -13,7 +13,7 @@ from typing import Callable
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import active_model, add_session_model, md_labels
+from apps.components.common import active_model, add_session_model, md_labels, onnx_download
 from models.core.checkpoint import to_zip
 from models.core.jobs import TrainingJob
 from models.core.evaluation import evaluate_model
@@ -197,6 +197,7 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
         a.caption(f"In use as “{st.session_state[name_key]}” (switch in the sidebar).")
     b.download_button("Download the model (.zip)", to_zip(run.model, run.card, f"{task.name}-model"),
                       file_name=f"{task.name}-model.zip", mime="application/zip", key=f"{key}__dl")
+    onnx_download(task.name, run.model, run.card, key=key, where=b)
     test = data.test if data is not None else None
     if c.button("Evaluate on the test set", disabled=test is None, key=f"{key}__evaluate"):
         st.session_state[f"{key}__eval"] = evaluate_model(run.model, test, run.card["labels"],
