@@ -52,6 +52,11 @@ class StopAtAccuracy(Callback):
             t.request_stop(f"reached {acc:.4f}")
 
 
+def say(what: str) -> None:
+    """A run takes minutes: each phase is announced on stderr, so stdout stays the JSON alone."""
+    print(f"benchmark: {what}…", file=sys.stderr, flush=True)
+
+
 def canvas_image(x28: np.ndarray) -> np.ndarray:
     """An MNIST digit drawn as the canvas sends it: 280×280 RGBA, white on black."""
     big = np.asarray(Image.fromarray((x28 * 255).astype(np.uint8)).resize((280, 280), Image.BILINEAR))
@@ -94,10 +99,12 @@ def digits(args) -> dict:
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
 
     # training throughput: a few hundred batches of the shipped recipe (augmentation included)
+    say(f"training throughput, {args.repeats} runs of 150 batches")
     out["train_images_per_s"] = train_rate(TASK, splits, 150, args.repeats)
 
     # time to 98.5% from scratch
     times = []
+    say("time to 98.5% test accuracy from scratch")
     for r in range(args.repeats if args.full else 1):
         stop = StopAtAccuracy(splits.test, 0.985)
         cfg = TrainConfig.from_dict({**FAST.to_dict(), "seed": r})
@@ -110,6 +117,7 @@ def digits(args) -> dict:
                                   if k in ("epochs", "batch_size", "lr", "optimizer", "schedule")}
 
     # single-image latency, preprocessing included, on canvas-sized images
+    say("latency of one drawing, preprocessing included, and of the bare network")
     pred = load_predictor("digits", args.weights)
     imgs = [canvas_image(splits.test.tensors[0][i, 0].numpy()) for i in range(50)]
     out["latency_ms_p50"], out["latency_ms_p95"] = latency(lambda img: pred.predict([img]), imgs,
@@ -129,10 +137,12 @@ def sentiment(args) -> dict:
     pred = load_predictor("sentiment", args.weights)
     texts = official_texts(args.data)["test"].texts
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
+    say("sentences/s and one text's latency")
     pred.predict(texts[:512])
     out["sentences_per_s"] = round(throughput(pred, texts, args.repeats))
     out["latency_ms_p50"], out["latency_ms_p95"] = latency(lambda t: pred.predict([t]), texts,
                                                            args.latency_n, args.repeats)
+    say("training throughput")
     splits = TASK.load_splits(args.data)
     out["train_sentences_per_s"] = train_rate(TASK, splits, 40, args.repeats, early_stopping=0)
     acc = pred.card.get("metrics", {}).get("test_accuracy")
@@ -148,6 +158,7 @@ def speech(args) -> dict:
     pred = load_predictor("speech", args.weights)
     out: dict = {"threads": torch.get_num_threads(), "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}
     clips = [fsdd.waves[i].numpy() for i in range(0, len(fsdd), 60)]
+    say("latency of one clip, of the bare network and of a 10 s scan")
     out["latency_ms_p50"], out["latency_ms_p95"] = latency(lambda c: pred.predict([(c, 16000)]), clips,
                                                            args.latency_n, args.repeats)
     clips8k = [c[::2].copy() for c in clips]
@@ -160,6 +171,7 @@ def speech(args) -> dict:
     long = np.concatenate([np.zeros(8000, np.float32), *clips[:8]])
     out["scan_10s_recording_ms_p50"], _ = latency(lambda c: pred.scan(c, 16000), [long], 10, args.repeats)
     # training throughput on FSDD clips, augmentation included
+    say("training throughput")
     out["train_clips_per_s"] = train_rate(TASK, Splits(dataset(fsdd), None, None, pred.labels), 100, 1)
     return out
 
