@@ -18,15 +18,20 @@ name, predictor, card = app_header(
     "LeNet-5, a convolutional network trained by backpropagation, reads the digit you draw.")
 
 
-def canvas(key: str, size: int = 280):
-    """The drawing canvas, or None where the component cannot run (AppTest)."""
+def canvas(size: int = 280):
+    """The drawing canvas and its Clear button, or None where the component cannot run (AppTest)."""
     try:
         from streamlit_drawable_canvas import st_canvas
+        from apps.components.clear_canvas import clear_canvas_button
     except Exception:
         st.info("The drawing canvas is not available here; upload an image instead.")
         return None
+    fresh = st.session_state.get("canvas_round", 0)   # a new key, a new blank canvas
     result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=size,
-                       width=size, drawing_mode="freedraw", return_image_data=True, key=key)
+                       width=size, drawing_mode="freedraw", return_image_data=True, key=f"canvas_{fresh}")
+    if clear_canvas_button("clear_canvas"):
+        st.session_state["canvas_round"] = fresh + 1
+        st.rerun()
     return result.image_data
 
 
@@ -57,11 +62,8 @@ draw_tab, upload_tab, train_tab = st.tabs(["Draw", "Upload", "Train & retrain"])
 with draw_tab:
     left, right = st.columns([1, 1.4])
     with left:
-        st.caption("Draw one digit, large, in the middle. Hover over the canvas for undo and clear.")
-        drawn = canvas(f"canvas_{st.session_state.get('canvas_round', 0)}")
-        if st.button("Clear canvas"):
-            st.session_state["canvas_round"] = st.session_state.get("canvas_round", 0) + 1
-            st.rerun()
+        st.caption("Draw one digit, large, in the middle. Hover over the canvas for undo and redo.")
+        drawn = canvas()
     with right:
         st.caption(f"Model: {name}")
         if drawn is not None:

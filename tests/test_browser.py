@@ -100,6 +100,38 @@ def test_draw_a_seven(server, page, tmp_path):
     assert shot.stat().st_size > 0
 
 
+def draw_one(page) -> None:
+    """A "1": one vertical stroke down the middle."""
+    box = _canvas_box(page)
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.85 * box["height"], steps=20)
+    page.mouse.up()
+    page.mouse.move(5, 5)
+
+
+def test_a_digit_drawn_right_after_clear_canvas_is_read(server, page, tmp_path):
+    """Draw, press "Clear canvas", draw a 7 at once (well within 0.3 s). A clear that waited on the
+    server (a new canvas key) wiped a stroke drawn meanwhile: the canvas came back blank, with no
+    prediction (2 tries of 2)."""
+    try:
+        page.goto(f"{server}/digits", wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="Digits")).to_be_visible(timeout=45_000)
+        prediction = page.locator("#prediction")
+        clear = page.get_by_role("button", name="Clear canvas")
+        for _ in range(2):
+            draw_one(page)
+            expect(prediction).to_have_text("1", timeout=30_000)
+            clear.click()
+            draw_seven(page)
+            expect(prediction).to_have_text("7", timeout=30_000)
+            settle(page)
+            clear.click()
+            expect(prediction).to_have_count(0, timeout=30_000)     # cleared: nothing to read
+    finally:
+        page.screenshot(path=str(tmp_path / "canvas_clear.png"), full_page=True)
+
+
 def test_training_source_stays_chosen_as_examples_are_collected(server, page):
     """Choose "Examples you collected here", collect one more drawing: the choice must still show.
     (A count in the option's label once made the browser drop the selection; AppTest cannot see it.)"""
