@@ -73,6 +73,10 @@ def show_word(word: str) -> None:
                    "words around a word weigh in too (type one below).")
 
 
+# the alternatives before the long "why", so that they are in sight on a narrow screen
+CHANGE_COLUMNS = ["line", "you typed", "corrected to", "network's probability", "alternatives", "found by", "why"]
+
+
 def alternatives(change: dict) -> str:
     return ", ".join(w if p is None else f"{w} {p:.0%}" for w, p in change["alternatives"])
 
@@ -89,25 +93,32 @@ def marked(result: dict) -> str:
     return "".join(pieces).replace("\n", "<br>").replace("$", "&#36;")
 
 
-def show_text(text: str) -> None:
+def show_text(text: str) -> dict | None:
+    """The text with its corrections marked; the result, for `show_changes` below."""
     if not text.strip():
         st.info("Paste or type a paragraph, e.g. *The sesert was wrold famous*, and press Ctrl+Enter.")
-        return
+        return None
     try:
         result = predictor.correct_text(text)
     except DataError as e:
         st.error(str(e))
-        return
+        return None
     # one HTML block (no blank lines in it), so the user's text is never read as markdown
     st.markdown(f"<div id='corrected' style='line-height:1.9'>{marked(result)}</div>", unsafe_allow_html=True)
-    changes, corrected = result["changes"], result["text"]
+    changes = result["changes"]
     if not changes:
         st.success("No typos found: every word is known, or is not a word to correct (numbers, links, "
                    "emoji, other scripts).")
-        return
+        return None
     st.caption(f"{len(changes)} word{'s' * (len(changes) > 1)} corrected; hover over a marked word "
-               "for the alternatives.")
-    pieces = result["pieces"]
+               "for the alternatives, or read them in the table below.")
+    return result
+
+
+def show_changes(result: dict, text: str) -> None:
+    """Each change with its alternatives and why, across the whole page (in a column, the table's
+    right-hand columns, the alternatives among them, were out of sight); then the corrected text."""
+    changes, corrected, pieces = result["changes"], result["text"], result["pieces"]
     rows = [{"line": 1 + sum(p.count("\n") for p in pieces[:c["index"]]), "you typed": c["original"],
              "corrected to": c["correction"], "found by": context.SOURCES[c["source"]].split(":")[0],
              "why": context.why(c),
@@ -116,9 +127,10 @@ def show_text(text: str) -> None:
              "alternatives": alternatives(c)}
             for c in changes]
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-                 "network's probability": PERCENT, "alternatives": st.column_config.TextColumn(width="large"),
+                 "line": st.column_config.NumberColumn(width="small"), "network's probability": PERCENT,
+                 "alternatives": st.column_config.TextColumn(width="large"),
                  "why": st.column_config.TextColumn(width="large")},
-                 column_order=None if "\n" in text.strip() else [k for k in rows[0] if k != "line"])
+                 column_order=[k for k in CHANGE_COLUMNS if k != "line" or "\n" in text.strip()])
     st.markdown("**The corrected text** (copy button at the top right)")
     st.code(corrected, language=None, wrap_lines=True)
     st.download_button("Download the corrected text (.txt)", corrected, file_name="corrected.txt",
@@ -214,9 +226,11 @@ with correct_tab:
     with left:
         show_word(st.text_input("A word", key="typos_word", placeholder="sesert"))
     with right:
-        show_text(st.text_area("Text to correct", key="typos_text", height=140,
-                               placeholder="The sesert was wrold famous",
-                               help=f"Up to {MAX_TEXT:,} characters. Press Ctrl+Enter (or click away) to correct."))
+        text = st.text_area("Text to correct", key="typos_text", height=140, placeholder="The sesert was wrold famous",
+                            help=f"Up to {MAX_TEXT:,} characters. Press Ctrl+Enter (or click away) to correct.")
+        result = show_text(text)
+    if result:
+        show_changes(result, text)
 
 with teach_tab:
     st.markdown("Teach the model a typo it gets wrong: a few seconds of fine-tuning on your pairs, mixed with "

@@ -142,3 +142,18 @@ def test_home_lists_typos():
     no_exception(at)
     assert any("Typos" in s.value for s in at.subheader)
     assert any(m.value == "TypoNet" for m in at.metric)
+
+
+def test_the_changes_table_shows_the_alternatives_in_full(at):
+    """The table of changes spans the page, the alternatives come before the long "why" and get a
+    wide column: squeezed into the text's column, they were cut off."""
+    import json
+    at.text_area(key="typos_text").input("The sesert was wrold famous").run()
+    no_exception(at)
+    table = at.dataframe[0]
+    assert list(table.proto.column_order) == ["you typed", "corrected to", "network's probability",
+                                              "alternatives", "found by", "why"]
+    assert json.loads(table.proto.columns)["alternatives"]["width"] == "large"
+    assert table.value["alternatives"].iloc[0].startswith("desert ")
+    correct_tab = at.tabs[0]
+    assert len(correct_tab.dataframe) == 1 and all(len(col.dataframe) == 0 for col in correct_tab.columns)

@@ -119,7 +119,7 @@ def depth(points: toy.Points) -> None:
     charts.series_chart({"mean gradient norm": list(mean.values())}, "layer (input → output)",
                         "‖∂E/∂W‖", title="Gradient reaching each layer", x_values=list(range(1, len(mean) + 1)))
     st.metric("First layer's gradient ÷ last hidden layer's", f"{res['first_over_last']:.2e}")
-    charts.grad_norm_chart(res["history"], title="Gradient norm per layer during training")
+    charts.grad_norm_chart(res["history"], title="Gradient norm per layer during training", legend_width=700)
     st.caption("Sigmoid's slope is at most ¼, so ten layers shrink the gradient by 4¹⁰ or more. ReLU's slope "
                "is 1, normalisation keeps each layer's input in range, and residual connections give the "
                "gradient a path that skips the products.")
@@ -170,7 +170,7 @@ def recurrent() -> None:
     cols = st.columns(3)
     for col, (c, byT) in zip(cols, vanish.items()):
         with col:
-            charts.series_chart({f"T={t}": v for t, v in byT.items()}, "time step t", "gradient norm at step t",
+            charts.series_chart({f"T={t}": v for t, v in byT.items()}, "time step t", "gradient norm",
                                 title=c.upper())
     st.caption("For the plain tanh RNN the gradient shrinks by a factor at every step back: the first symbol "
                "gets almost no signal when T is large. The LSTM's and GRU's gates (their keep-gate starting "
@@ -185,7 +185,7 @@ def recurrent() -> None:
     with b:
         snaps = run["time_grads"]
         picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]] if len(snaps) >= 3 else snaps
-        charts.series_chart({f"step {s}": v for s, v in picks}, "time step t", "gradient norm at step t",
+        charts.series_chart({f"step {s}": v for s, v in picks}, "time step t", "gradient norm",
                             title="Gradient per time step as training goes")
     if trunc:
         st.caption(f"Truncated BPTT stops the backward pass after {trunc} steps: the earlier steps, the first "
