@@ -26,7 +26,9 @@ APPS = [
     ("lab.py", "Backprop Lab", ":material/science:", None,
      "One training step of a tiny network by hand, every number shown and checked against autograd; "
      "experiments on learning rate, initialisation, vanishing and exploding gradients, batch size, input "
-     "normalisation and backprop through time."),
+     "normalisation and backprop through time; and six claims about backprop put to the test: what the "
+     "gradient costs, local minima, non-differentiable steps, dropout, learning without labels, and how "
+     "much data is plenty."),
 ]
 
 
