@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from models.core.trainer import Callback, EVENTS, EarlyStopping, TrainConfig, Trainer
+from models.core.trainer import Callback, EVENTS, EarlyStopping, TrainConfig, Trainer, WeightAverage
 
 
 def blobs(n=256, seed=0):
@@ -131,6 +131,9 @@ def test_early_stopping_restores_the_best_weights():
     result = t.fit(train, val)
     assert result.status == "early_stopped" and result.epochs_done < 200
     assert t.evaluate(val)["loss"] == pytest.approx(stopper.best, rel=1e-5)
+    # the row that describes the kept weights is the best epoch's, not the last one run
+    kept = t.history.kept_epoch()
+    assert kept is not t.history.epochs[-1] and kept["val_loss"] == pytest.approx(stopper.best, rel=1e-9)
 
 
 def test_same_seed_same_weights():
@@ -284,3 +287,50 @@ def test_evaluation_is_one_loop():
     t.fit(blobs())
     data = blobs(seed=2)
     assert t.evaluate(data)["accuracy"] == pytest.approx(evaluate_model(t.model, data, ["a", "b"])["accuracy"])
+
+
+def test_weight_average_is_off_by_default():
+    t = Trainer(mlp(), config=TrainConfig(epochs=1, batch_size=64))
+    assert TrainConfig().ema == 0.0 and not any(isinstance(cb, WeightAverage) for cb in t.callbacks)
+
+
+def test_weight_average_shadow_is_the_hand_computed_average():
+    seen = []
+
+    class Spy(Callback):
+        def on_after_step(self, t):
+            seen.append([p.detach().clone() for p in t.model.parameters()])
+
+    model = mlp()
+    start = [p.detach().clone() for p in model.parameters()]
+    t = Trainer(model, config=TrainConfig(epochs=1, batch_size=64, lr=0.1, ema=0.5), callbacks=[Spy()])
+    average = t.callbacks[0]
+    assert isinstance(average, WeightAverage)
+    t.fit(blobs())
+    expected = start
+    for n, params in enumerate(seen):
+        d = min(0.5, (1 + n) / (10 + n))
+        expected = [d * e + (1 - d) * p for e, p in zip(expected, params)]
+    assert len(seen) == 4
+    for got, want, live in zip(average.shadow, expected, seen[-1]):
+        assert torch.allclose(got, want, atol=1e-6) and not torch.allclose(got, live)
+    # the run ends with the average in the model
+    assert all(torch.equal(p, s) for p, s in zip(t.model.parameters(), average.shadow))
+
+
+def test_weight_average_judges_the_averaged_model_and_keeps_the_live_buffers():
+    def run(ema):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 2))
+        t = Trainer(model, config=TrainConfig(epochs=2, batch_size=32, lr=0.05, ema=ema))
+        return t, t.fit(blobs(), blobs(seed=1))
+
+    plain, plain_result = run(0.0)
+    averaged, result = run(0.9)
+    # the same training path: BatchNorm's running statistics are the live model's
+    for name, buf in plain.model.named_buffers():
+        assert torch.equal(buf, dict(averaged.model.named_buffers())[name])
+    assert not all(torch.equal(a, b) for a, b in zip(plain.model.parameters(), averaged.model.parameters()))
+    # the history's validation figures are those of the weights left in the model
+    assert averaged.evaluate(blobs(seed=1))["loss"] == pytest.approx(result.history.epochs[-1]["val_loss"], rel=1e-5)
+    assert plain_result.history.epochs[-1]["train_loss"] == pytest.approx(result.history.epochs[-1]["train_loss"])

@@ -12,6 +12,11 @@ class History:
     """What the apps plot: one row per batch and one per epoch."""
     batches: list[dict] = field(default_factory=list)
     epochs: list[dict] = field(default_factory=list)
+    kept: int | None = None      # the epoch whose weights the model ends with (None: the last)
+
+    def kept_epoch(self) -> dict:
+        """The row that describes the weights the run ends with: early stopping puts back an earlier epoch's."""
+        return self.epochs[-1 if self.kept is None else self.kept] if self.epochs else {}
 
     def to_dict(self) -> dict:
         return {"batches": self.batches, "epochs": self.epochs}

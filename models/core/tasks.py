@@ -249,8 +249,8 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
         trainer_hook(trainer)   # lets a UI hold the trainer (for its Stop button) before fitting starts
     result = trainer.fit(splits.train, splits.val)
     metrics = {}
-    if trainer.history.epochs:
-        metrics.update({k: v for k, v in trainer.history.epochs[-1].items() if k.startswith(("train_", "val_"))})
+    # the figures of the weights kept, not of the last epoch run (early stopping may put back an earlier one)
+    metrics.update({k: v for k, v in trainer.history.kept_epoch().items() if k.startswith(("train_", "val_"))})
     if test_eval and splits.test is not None and result.ok:
         metrics.update({"test_" + k: v for k, v in trainer.evaluate(splits.test).items()})
     card = make_card(task.name, task.arch(model), labels, preprocessing=task.preprocessing(),

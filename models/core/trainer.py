@@ -33,7 +33,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset
 
 from models.core.batches import make_batches, to_device
-from models.core.callbacks import Callback, EarlyStopping, ProgressBar, Status, StopRequest  # noqa: F401
+from models.core.callbacks import (Callback, EarlyStopping, ProgressBar, Status, StopRequest,  # noqa: F401
+                                   WeightAverage)
 from models.core.evaluation import accuracy, evaluate
 from models.core.history import History
 
@@ -55,6 +56,7 @@ class TrainConfig:
     step_every: int = 0              # "step" schedule: epochs between lr halvings (0: a third of the run)
     clip_grad_norm: float | None = None
     early_stopping: int = 0          # patience in epochs on the validation loss; 0 = off
+    ema: float = 0.0                 # decay of a moving average of the weights, e.g. 0.999; 0 = off
     seed: int = 0
     device: str = "auto"             # "auto" picks CUDA when present
     threads: int | None = None       # torch.set_num_threads, when given
@@ -158,6 +160,8 @@ class Trainer:
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.metrics = {"accuracy": accuracy} if metrics is None else metrics
         self.callbacks = list(callbacks or [])
+        if self.cfg.ema:             # first: every other callback sees the averaged model at epoch end
+            self.callbacks.insert(0, WeightAverage(self.cfg.ema))
         if self.cfg.early_stopping:
             self.callbacks.append(EarlyStopping(self.cfg.early_stopping))
         self.batch_transform = batch_transform   # training-time augmentation, on the device
@@ -317,6 +321,7 @@ class Trainer:
     def fit(self, train: Dataset | DataLoader, val: Dataset | DataLoader | None = None,
             epochs: int | None = None) -> FitResult:
         epochs = epochs or self.cfg.epochs
+        self.val = val
         seed_everything(self.cfg.seed)
         batches = make_batches(train, self.cfg.batch_size, True, self.cfg.seed, self.collate_fn)
         self.steps_per_epoch = len(batches)
