@@ -129,6 +129,14 @@ def page(browser):
         context.close()
 
 
+def browser_or_skip():
+    """A browser test module calls this first: the module is skipped where Debian's Chromium or
+    Playwright is missing. Returns playwright.sync_api."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
 def settle(page) -> None:
     """Waits (up to 10 s, then goes on) for the app's run to finish: the "Running…/Stop" widget
     goes away, so a screenshot shows the finished page. Not what a test asserts."""

@@ -8,15 +8,12 @@ Fabric.js stacks three <canvas> elements; mouse events go to the top one, `canva
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, settle
+from conftest import CHROMIUM, CHROMIUM_ARGS, browser_or_skip, settle
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = browser_or_skip()
 expect = sync_api.expect
 
 pytestmark = pytest.mark.browser

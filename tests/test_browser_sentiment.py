@@ -1,14 +1,11 @@
 """End-to-end in Chromium: type a review on the Sentiment page of `apps/home.py` and read the verdict.
 The fixtures (a live streamlit server, Debian's Chromium via Playwright) live in conftest.py."""
-from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, settle
+from conftest import browser_or_skip, settle
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
-expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
+expect = browser_or_skip().expect
 
 pytestmark = pytest.mark.browser
 

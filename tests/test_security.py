@@ -387,8 +387,15 @@ def test_ctrl_c_during_training_stops_cleanly(tmp_path):
     import time
     err = tmp_path / "err.txt"
     with open(err, "w") as e:
+        # A terminal's Ctrl-C: SIGINT at its default and not blocked. A child inherits an ignored or
+        # blocked SIGINT from this process (then Python raises no KeyboardInterrupt); twice in the full
+        # suite, something here had left it so and training ran to the end with the signal unseen.
+        def like_a_terminal():
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         proc = subprocess.Popen([sys.executable, "-m", "models.train", "digits", "--epochs", "5",
-                                 "--out", str(tmp_path / "m")], cwd=ROOT, stdout=subprocess.PIPE, stderr=e, text=True)
+                                 "--out", str(tmp_path / "m")], cwd=ROOT, stdout=subprocess.PIPE, stderr=e, text=True,
+                                preexec_fn=like_a_terminal)
     deadline = time.monotonic() + 120
     while "epoch 1/5" not in err.read_text() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)

@@ -36,12 +36,8 @@ class StepFn(torch.autograd.Function):
         return torch.zeros_like(grad)
 
 
-class StraightThroughFn(torch.autograd.Function):
+class StraightThroughFn(StepFn):
     """The step forward, the identity backward: the gradient passes through unchanged."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        return (x > 0).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
