@@ -77,8 +77,13 @@ def show_word(word: str) -> None:
 CHANGE_COLUMNS = ["line", "you typed", "corrected to", "network's probability", "alternatives", "found by", "why"]
 
 
-def alternatives(change: dict) -> str:
-    return ", ".join(w if p is None else f"{w} {p:.0%}" for w, p in change["alternatives"])
+def alternatives(change: dict, least: float = 0.005, keep: int = 2) -> str:
+    """The candidates worth reading: those the network gives at least half a percent (at least two
+    shown); a list of "0%"s pushed the telling ones out of the column."""
+    alts = change["alternatives"]
+    shown = [(w, p) for i, (w, p) in enumerate(alts) if i < keep or p is None or p >= least]
+    more = f" (+{len(alts) - len(shown)} under {least:.1%})" if len(shown) < len(alts) else ""
+    return ", ".join(w if p is None else f"{w} {p:.0%}" for w, p in shown) + more
 
 
 def marked(result: dict) -> str:
