@@ -158,18 +158,34 @@ def _has(*names: str) -> Callable[[Path], bool]:
     return lambda root: all((root / n).exists() for n in names)
 
 
-def _has_speech_commands(root: Path) -> bool:
+# The audio layouts a data root may hold, unpacked; the speech loaders read them through these too.
+def word_folders(root: Path) -> Path | None:
+    """Speech Commands' word folders, as torchaudio lays them out or as speech_commands/."""
     for folder in (root / "SpeechCommands" / "speech_commands_v0.02", root / "speech_commands"):
         if folder.is_dir() and any(d.is_dir() and not d.name.startswith(".") for d in folder.iterdir()):
-            return True
-    return _has("speech_commands/speech_commands.csv", "speech_commands/speech_commands.ogg")(root)
+            return folder
+    return None
+
+
+def fsdd_wavs(root: Path) -> Path | None:
+    """FSDD's recordings/ folder of WAVs, as the dataset's archive or its repository lays it out."""
+    for folder in (root / "fsdd" / "recordings", root / "fsdd" / "free-spoken-digit-dataset" / "recordings"):
+        if folder.is_dir() and any(folder.glob("*.wav")):
+            return folder
+    return None
+
+
+def is_packed(folder: Path, name: str) -> bool:
+    """The shared copy's pack: folder/name.ogg with its index folder/name.csv."""
+    return (folder / f"{name}.csv").exists() and (folder / f"{name}.ogg").exists()
+
+
+def _has_speech_commands(root: Path) -> bool:
+    return word_folders(root) is not None or is_packed(root / "speech_commands", "speech_commands")
 
 
 def _has_fsdd(root: Path) -> bool:
-    for folder in (root / "fsdd" / "recordings", root / "fsdd" / "free-spoken-digit-dataset" / "recordings"):
-        if folder.is_dir() and any(folder.glob("*.wav")):
-            return True
-    return _has("fsdd/fsdd.csv", "fsdd/fsdd.ogg")(root)
+    return fsdd_wavs(root) is not None or is_packed(root / "fsdd", "fsdd")
 
 
 # ---- the official sources ---------------------------------------------------------------

@@ -19,3 +19,8 @@ class DatasetMissing(DataError):
             hint = (f" Point --data or BACKPROP_DATA at a folder that has it, or download it: "
                     f"python -m data.core.download {name}")
         super().__init__(sentence + hint)
+
+    def and_download_failed(self, reason: str) -> "DatasetMissing":
+        """The same dataset, missing still: its sentence now says why downloading it failed too."""
+        return DatasetMissing(f"{self.sentence[:-1]}, and downloading it failed: {reason}.", what=self.what,
+                              where=self.where, dataset=self.dataset)

@@ -57,13 +57,19 @@ def load_mnist(split: str = "train", root: str | Path | None = None,
         try:
             fetch("mnist", root)
         except DownloadFailed as e:
-            raise DatasetMissing(f"{missing.sentence[:-1]}, and downloading it failed: {e.reason}.", what="MNIST",
-                                 where=raw, dataset="mnist") from None
+            raise missing.and_download_failed(e.reason) from None
         raw = find(root, "mnist", "MNIST", "raw")
         _unpack(raw, _cache(raw))
     cache = _cache(raw).parent.parent
     ds = datasets.MNIST(str(cache), train=split == "train", download=False)
     return ds.data, ds.targets
+
+
+def mnist_floats(split: str = "train", root: str | Path | None = None,
+                 download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images as float N×1×28×28 in [0, 1], labels): what LeNet-5 and the Lab train on."""
+    x, y = load_mnist(split, root, download)
+    return x.float().div(255).unsqueeze(1), y
 
 
 def _cache(raw: Path) -> Path:

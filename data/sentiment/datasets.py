@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.core.download import DATASETS, sentence_start
 from data.core.errors import DataError, DatasetMissing
 from data.core.uploads import decode_text
 from data.core.root import find
@@ -66,14 +67,13 @@ def sentence_keys(snippet: str) -> set[str]:
     return {key(snippet)} | {key(p) for p in re.split(r"(?<=[.!?])\s+", snippet)}
 
 
-TITLES = {"sst2": "SST-2", "rt-polarity": "rt-polarity", "vader": "the VADER study's tweets and editorials"}
 FILES = {"sst2": SST_FILES, "rt-polarity": RT_FILES}
 
 
 def _missing(name: str, path: Path, files: str = "") -> DatasetMissing:
-    title = "The" + TITLES[name][3:] if TITLES[name].startswith("the ") else TITLES[name]
-    return DatasetMissing(f"{title} {'are' if name == 'vader' else 'is'} missing: expected "
-                          f"{files + ' in ' if files else ''}{path}.", what=TITLES[name], where=path, dataset=name)
+    title = DATASETS[name].title
+    return DatasetMissing(f"{sentence_start(title)} {'are' if name == 'vader' else 'is'} missing: expected "
+                          f"{files + ' in ' if files else ''}{path}.", what=title, where=path, dataset=name)
 
 
 def _folder(root, name: str) -> Path:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from data.core.class_folders import LoadedClasses, load
+from data.core.download import fsdd_wavs, is_packed, word_folders
 from data.core.errors import DataError, DatasetMissing
 from data.core.root import cache_dir, data_root, roots
 from data.speech.audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE, clip_16k, noise, read_audio, resample
@@ -74,11 +75,11 @@ def _cached(key: str, build) -> Clips:
 # ---- FSDD ---------------------------------------------------------------------------------
 def fsdd_recordings(root=None) -> Path:
     """The folder of FSDD WAVs, unpacking the shared pack into the cache if needed."""
-    for base in (r / "fsdd" for r in roots(root)):
-        for folder in (base / "recordings", base / "free-spoken-digit-dataset" / "recordings"):
-            if folder.is_dir() and any(folder.glob("*.wav")):
-                return folder
-        dest = unpacked(base, "fsdd")
+    for base in roots(root):
+        folder = fsdd_wavs(base)
+        if folder is not None:
+            return folder
+        dest = unpacked(base / "fsdd", "fsdd")
         if dest is not None:
             return dest / "recordings"
     base = data_root(root) / "fsdd"
@@ -90,9 +91,9 @@ def fsdd_recordings(root=None) -> Path:
 def unpacked(base: Path, name: str) -> Path | None:
     """The cache folder where the pack `base/name.ogg` + `base/name.csv` is unpacked (on first use),
     or None where there is no such pack."""
-    index, pack = base / f"{name}.csv", base / f"{name}.ogg"
-    if not (index.exists() and pack.exists()):
+    if not is_packed(base, name):
         return None
+    index = base / f"{name}.csv"
     # one cache folder per pack, so that two data roots never share (or overwrite) an unpacked copy
     dest = cache_dir(name, hashlib.sha1(str(index.resolve()).encode()).hexdigest()[:12])
     done = dest / ".unpacked"
@@ -171,9 +172,9 @@ def speech_commands_folder(root=None, download: bool = False) -> Path:
     word folders in speech_commands/, or packed there (speech_commands.ogg + .csv, unpacked into
     the cache on first use)."""
     for base in roots(root):
-        for folder in (base / "SpeechCommands" / "speech_commands_v0.02", base / "speech_commands"):
-            if folder.is_dir() and any(d.is_dir() and not d.name.startswith(".") for d in folder.iterdir()):
-                return folder
+        folder = word_folders(base)
+        if folder is not None:
+            return folder
         packed = unpacked(base / "speech_commands", "speech_commands")
         if packed is not None:
             return packed
@@ -187,8 +188,7 @@ def speech_commands_folder(root=None, download: bool = False) -> Path:
     try:
         return speech_commands_folder(fetch_with_bar("speech_commands", root))
     except DownloadFailed as e:
-        raise DatasetMissing(f"{missing.sentence[:-1]}, and downloading it failed: {e.reason}.", what="Speech Commands",
-                             where=base, dataset="speech_commands") from None
+        raise missing.and_download_failed(e.reason) from None
 
 
 VALIDATION_SHARE = 15      # percent of Speech Commands' speakers held out of training

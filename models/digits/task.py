@@ -12,7 +12,7 @@ from data.digits.augment import DigitAugment
 from data.core.class_folders import LoadedClasses, check_examples, load, unzipped
 from data.core.errors import DataError
 from data.digits.images import read_image, to_mnist
-from data.digits.mnist import load_mnist
+from data.digits.mnist import mnist_floats
 from models.digits.net import LeNet5
 from models.core.predictor import Predictor
 from models.core.tasks import Splits, Task, splits_from_examples  # noqa: F401  (re-exported)
@@ -72,9 +72,8 @@ class DigitsTask(Task):
     def load_splits(self, root=None, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         """MNIST: the training images (the shared copy has 10k of them), split into
         train and validation, and the official 10k test set."""
-        xs, ys = load_mnist("train", root)
-        xt, yt = load_mnist("test", root)
-        x, xt = xs.float().div(255).unsqueeze(1), xt.float().div(255).unsqueeze(1)
+        x, ys = mnist_floats("train", root)
+        xt, yt = mnist_floats("test", root)
         n_val = int(len(x) * val_fraction)
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
         val, tr = order[:n_val], order[n_val:]

@@ -35,7 +35,7 @@ from torch.utils.data import TensorDataset
 
 from data.core.errors import DataError
 from data.core.root import data_root
-from data.digits.mnist import load_mnist
+from data.digits.mnist import mnist_floats
 from models.core.callbacks import Callback
 from models.core.trainer import TrainConfig, Trainer
 from models.digits.net import LeNet5
@@ -57,10 +57,8 @@ def mnist(root: str | None = None) -> tuple[TensorDataset, TensorDataset]:
 
 @lru_cache(maxsize=2)     # keyed by the resolved root: BACKPROP_DATA may change between calls
 def _mnist(root: str) -> tuple[TensorDataset, TensorDataset]:
-    xs, ys = load_mnist("train", root, download=False)
-    xt, yt = load_mnist("test", root, download=False)
-    to_float = lambda x: x.float().div(255).unsqueeze(1)   # noqa: E731
-    return TensorDataset(to_float(xs), ys), TensorDataset(to_float(xt), yt)
+    return (TensorDataset(*mnist_floats("train", root, download=False)),
+            TensorDataset(*mnist_floats("test", root, download=False)))
 
 
 def subset(pool: TensorDataset, n: int, seed: int) -> TensorDataset:
