@@ -40,11 +40,11 @@ def choose_points() -> toy.Points | None:
         return None
 
 
-def _cached(key: str, fn, *args, **kwargs):
+def _cached(key: str, fn, *args, spinner: str = "Training…", **kwargs):
     """Experiments are rerun only when their set-up changes, not on every widget touch."""
     store = st.session_state.setdefault("lab_results", {})
     if key not in store:
-        with st.spinner("Training…"):
+        with st.spinner(spinner):
             store[key] = fn(*args, **kwargs)
     return store[key]
 

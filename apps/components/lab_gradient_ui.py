@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from apps.components import charts
+from apps.components.lab_experiments_ui import _boundaries, _cached
 from data.lab import toy
 from models.lab import activations as lab_act
 from models.lab import cost as lab_cost
@@ -14,15 +15,6 @@ Q = "query-params"
 # Bound widgets keep their option's text in the URL, so options are plain words and numbers.
 DATA = {"XOR": "xor", "Moons": "moons", "Circles": "circles", "Spirals": "spirals"}
 METHODS = ("backprop", "finite differences", "forward mode (jvp)")
-
-
-def _cached(key: str, what: str, fn, *args, **kwargs):
-    """Rerun only when the set-up changes, not on every widget touch."""
-    store = st.session_state.setdefault("lab_results", {})
-    if key not in store:
-        with st.spinner(what):
-            store[key] = fn(*args, **kwargs)
-    return store[key]
 
 
 def _points(key: str, default: str) -> toy.Points:
@@ -52,7 +44,8 @@ def cost() -> None:
     k = c2.select_slider("Weights timed for finite differences and jvp", [10, 30, 100], value=30,
                          key="cost_k", bind=Q)
     sizes = tuple(s for s in lab_cost.SIZES if s <= largest)
-    res = _cached(f"cost{sizes}{k}", "Timing three ways to the gradient…", lab_cost.gradient_cost, sizes=sizes, k=k)
+    res = _cached(f"cost{sizes}{k}", lab_cost.gradient_cost, sizes=sizes, k=k,
+                  spinner="Timing three ways to the gradient…")
     rows = res["rows"]
     big = rows[-1]
     a, b, c = st.columns(3)
@@ -90,7 +83,8 @@ def cost() -> None:
     batch = c1.select_slider("Batch size", [32, 128, 512], value=128, key="ckpt_batch", bind=Q)
     depth = c2.select_slider("Depth (blocks) for the timing and the batch chart", [4, 8, 16, 32], value=16,
                              key="ckpt_depth", bind=Q)
-    mem = _cached(f"ckpt{batch}{depth}", "Measuring memory…", lab_cost.memory_kept, batch=batch, depth=depth)
+    mem = _cached(f"ckpt{batch}{depth}", lab_cost.memory_kept, batch=batch, depth=depth,
+                  spinner="Measuring memory…")
     mb = lambda xs: [v / 2**20 for v in xs]   # noqa: E731
     a, b = st.columns(2)
     with a:
@@ -139,9 +133,9 @@ def landscape() -> None:
     c1, c2, _ = st.columns(3)
     starts = c1.select_slider("Starts", [2, 3, 4, 5], value=3, key="land_starts", bind=Q)
     steps = c2.select_slider("Steps", [100, 300, 1000], value=300, key="land_steps", bind=Q)
-    res = _cached(f"land{points.name}{hidden}{dirs}{starts}{steps}", "Training and slicing the landscape…",
-                  lab_land.landscape, points, directions=dirs, starts=starts, steps=steps,
-                  hidden=tuple(int(h) for h in hidden.split("-")))
+    res = _cached(f"land{points.name}{hidden}{dirs}{starts}{steps}", lab_land.landscape, points, directions=dirs,
+                  starts=starts, steps=steps, hidden=tuple(int(h) for h in hidden.split("-")),
+                  spinner="Training and slicing the landscape…")
     a, b = st.columns([3, 2])
     with a:
         axis = ("× the weights' norm" if dirs == "random" else "weight units")
@@ -184,11 +178,7 @@ def landscape() -> None:
                    "ones, and the straight line between two of them often crosses a ridge: separate valleys "
                    "(partly because a network's hidden units can be swapped without changing what it computes). "
                    "With barely enough units (XOR with 2 hidden units) starts do get stuck.")
-    cols = st.columns(len(res["runs"]))
-    for col, (name, run) in zip(cols, res["runs"].items()):
-        with col:
-            charts.boundary_chart(run["grid"], points.x.numpy(), points.y.numpy(),
-                                  title=f"{name} · {run['val_accuracy']:.0%}")
+    _boundaries(res["runs"], points, cols=len(res["runs"]))
 
 
 # ---- 3. an activation without a slope ---------------------------------------------
@@ -202,8 +192,8 @@ def step_activation() -> None:
     with c1:
         points = _points("step_data", "Circles")
     steps = c2.select_slider("Steps", [100, 300, 1000], value=300, key="step_steps", bind=Q)
-    res = _cached(f"step{points.name}{steps}", "Training three networks…", lab_act.step_activation, points,
-                  steps=steps)
+    res = _cached(f"step{points.name}{steps}", lab_act.step_activation, points, steps=steps,
+                  spinner="Training three networks…")
     # the two that learn first, so both charts give them the same colours
     runs = {k: res["runs"][k] for k in ("sigmoid", "straight-through", "step") if k in res["runs"]}
     for name, run in runs.items():
@@ -241,8 +231,4 @@ def step_activation() -> None:
                "forward pass and passes the gradient through it unchanged: not the true derivative, but a useful "
                "direction, and it learns too. That is how networks with binary or quantised activations are "
                "trained.")
-    cols = st.columns(len(runs))
-    for col, (name, run) in zip(cols, runs.items()):
-        with col:
-            charts.boundary_chart(run["grid"], points.x.numpy(), points.y.numpy(),
-                                  title=f"{name} · {run['val_accuracy']:.0%}")
+    _boundaries(runs, points, cols=len(runs))

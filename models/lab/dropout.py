@@ -24,8 +24,8 @@ import torch.nn as nn
 from torch.utils.data import TensorDataset
 
 from data.lab import toy
-from models.core.callbacks import Callback
 from models.core.trainer import TrainConfig, Trainer
+from models.lab.experiments import EvaluateEvery
 
 
 class DropoutMLP(nn.Module):
@@ -99,21 +99,6 @@ def one_batch(p: float = 0.5, batch: int = 8, width: int = 12, seed: int = 0) ->
             "dropped_zero": bool((gw_1[~kept] == 0).all() and (gb_1[~kept] == 0).all())}
 
 
-class _Curves(Callback):
-    """Training-set and validation figures, in evaluation mode (dropout off), every `every`
-    epochs and at the end: the trainer's own train_loss averages the dropped-out batches."""
-
-    def __init__(self, train, val, every: int = 1):
-        self.train, self.val, self.every = train, val, every
-
-    def on_epoch_end(self, t) -> None:
-        if t.epoch % self.every and t.epoch != t.cfg.epochs:
-            return
-        row = t.history.epochs[-1]
-        for name, data in (("train", self.train), ("val", self.val)):
-            row.update({f"{name}_{k}_eval": v for k, v in t.evaluate(data).items()})
-
-
 def overfitting(ps: Sequence[float] = (0.0, 0.5), n_train: int = 60, noise: float = 0.35,
                 width: int = 256, epochs: int = 300, batch_size: int = 60, every: int = 5, data: str = "moons",
                 seed: int = 0) -> dict:
@@ -126,13 +111,16 @@ def overfitting(ps: Sequence[float] = (0.0, 0.5), n_train: int = 60, noise: floa
     train = toy.make(data, n=n_train, noise=noise, seed=seed)
     val = toy.make(data, n=1000, noise=noise, seed=seed + 1000)
     train_ds, val_ds = TensorDataset(train.x, train.y), TensorDataset(val.x, val.y)
+    # the training set's figures too, in evaluation mode (dropout off): the trainer's own
+    # train_loss averages the dropped-out batches
+    curves = EvaluateEvery({"train": train_ds, "val": val_ds}, every, suffix="_eval")
     runs = {}
     for p in ps:
         torch.manual_seed(seed)
         model = DropoutMLP(2, (width, width), len(train.classes), p)
         cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=3e-3, optimizer="adam", seed=seed, device="cpu",
                           track_grad_norms=False)
-        trainer = Trainer(model, config=cfg, callbacks=[_Curves(train_ds, val_ds, every)])
+        trainer = Trainer(model, config=cfg, callbacks=[curves])
         t0 = time.perf_counter()
         result = trainer.fit(train_ds)
         last = result.history.epochs[-1]

@@ -171,7 +171,7 @@ def _run(model: nn.Module, points: Points, *, steps: int | None = None, epochs: 
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, momentum=momentum,
                       seed=seed, device=DEVICE, threads=threads, max_batches=limit,
                       track_grad_norms=track_grad_norms)
-    trainer = Trainer(model, config=cfg, callbacks=[_Validate(val, epochs), *callbacks])
+    trainer = Trainer(model, config=cfg, callbacks=[EvaluateEvery({"val": val}, epochs // VAL_ROWS), *callbacks])
     t0 = time.perf_counter()
     result: FitResult = trainer.fit(train)
     end_train, end_val = trainer.evaluate(train), trainer.evaluate(val)
@@ -188,17 +188,20 @@ def _run(model: nn.Module, points: Points, *, steps: int | None = None, epochs: 
     return run
 
 
-class _Validate(Callback):
-    """The validation loss and accuracy in about VAL_ROWS of the epoch rows. A
-    full-batch run has an epoch per step, and validating every one of them
-    would cost a third of its time for a curve no one needs that finely."""
+class EvaluateEvery(Callback):
+    """Loss and metrics on named data sets ({"val": ...} adds "val_loss", "val_accuracy")
+    every `every` epochs and at the last, in evaluation mode; `suffix` ends each key. A
+    full-batch run has an epoch per step, and evaluating every one of them would cost a
+    third of its time for a curve no one needs that finely."""
 
-    def __init__(self, val, epochs: int):
-        self.val, self.every = val, max(1, epochs // VAL_ROWS)
+    def __init__(self, sets: dict, every: int = 1, suffix: str = ""):
+        self.sets, self.every, self.suffix = sets, max(1, every), suffix
 
     def on_epoch_end(self, t) -> None:
         if t.epoch % self.every == 0 or t.epoch == t.cfg.epochs:
-            t.history.epochs[-1].update({"val_" + k: v for k, v in t.evaluate(self.val).items()})
+            row = t.history.epochs[-1]
+            for name, data in self.sets.items():
+                row.update({f"{name}_{k}{self.suffix}": v for k, v in t.evaluate(data).items()})
 
 
 def _timed_epochs(result: FitResult) -> list[dict]:
