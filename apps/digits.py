@@ -112,9 +112,8 @@ with upload_tab:
 
 
 def render_mistakes(mistakes, data) -> None:
-    shown = mistakes
-    images = [charts.to_pixels(data.tensors[0][m["index"], 0].numpy(), 56) for m in shown]
-    st.image(images, caption=[f"{m['true']}→{m['predicted']} {m['score']:.0%}" for m in shown])
+    images = [charts.to_pixels(data.tensors[0][m["index"], 0].numpy(), 56) for m in mistakes]
+    st.image(images, caption=[f"{m['true']}→{m['predicted']} {m['score']:.0%}" for m in mistakes])
 
 
 with train_tab:

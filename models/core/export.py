@@ -125,6 +125,11 @@ def _ort_version() -> str:
     return onnxruntime.__version__
 
 
+def _first_line(e: Exception) -> str:
+    """An exporter's or runtime's error in one line: their messages run to pages of graph dumps."""
+    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
 def export_onnx(task: str, model: nn.Module, card: dict) -> tuple[bytes, dict]:
     """(the ONNX file's bytes, the model card with an "onnx" section). Raises ExportError when the
     file does not reproduce the model to TOLERANCE on the task's samples."""
@@ -134,15 +139,13 @@ def export_onnx(task: str, model: nn.Module, card: dict) -> tuple[bytes, dict]:
     try:
         data = _to_onnx(spec)
     except Exception as e:       # the exporter's own errors are many and deep: one line for the caller
-        raise ExportError(f"torch's ONNX exporter failed on the {task} model: {type(e).__name__}: "
-                          f"{str(e).splitlines()[0] if str(e) else ''}") from e
+        raise ExportError(f"torch's ONNX exporter failed on the {task} model: {_first_line(e)}") from e
     try:
         worst = max_difference(data, model, spec.names, spec.samples)
     except ExportError:
         raise
     except Exception as e:       # onnxruntime refusing the file it was given
-        raise ExportError(f"onnxruntime cannot run the exported {task} model: {type(e).__name__}: "
-                          f"{str(e).splitlines()[0] if str(e) else ''}") from e
+        raise ExportError(f"onnxruntime cannot run the exported {task} model: {_first_line(e)}") from e
     if not worst <= TOLERANCE:       # NaN fails too
         raise ExportError(f"the ONNX file differs from the PyTorch model by up to {worst:.2g} "
                           f"(tolerance {TOLERANCE:g}): not exported")
