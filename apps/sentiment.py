@@ -8,7 +8,7 @@ import streamlit as st
 
 from apps.components import charts
 from apps.components.common import app_header
-from apps.components.custom_data import official_splits
+from apps.components.custom_data import missing_data, official_splits
 from apps.components.training_panel import training_panel
 from data.sentiment import datasets as sd
 from data.core.errors import DataError, DatasetMissing
@@ -119,7 +119,7 @@ def compare_cells() -> None:
     try:
         splits = official_splits("sentiment")
     except DatasetMissing as e:
-        st.warning(e.sentence)
+        missing_data(TASK, "sent_bptt", e)
         return
     c1, c2, c3 = st.columns(3)
     n = c1.select_slider("Training sentences", [500, 1000, 1500, 3000, 6000], value=1500, key="sent_bptt_n")

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import ROOT
 from data.core import download
 from data.core.errors import DatasetMissing
 
@@ -315,3 +316,13 @@ def test_each_app_names_what_it_lacks_and_its_size(page):
         "SST-2, rt-polarity and the VADER study's tweets and editorials are not on this machine.",
         "Speech Commands v0.02 and the Free Spoken Digit Dataset are not on this machine."]
     assert [b.label for b in at.button] == ["Download it now (2 MB)", "Download it now (2.3 GB)"]
+
+
+def test_the_sentiment_page_says_it_as_the_panels_do(page):
+    """Its RNN vs LSTM vs GRU tab reads the official data too: the same sentence and download, no --data."""
+    at = AppTest.from_file(str(ROOT / "apps" / "sentiment.py"), default_timeout=90).run()
+    assert not at.exception, [e.value for e in at.exception]
+    lacks = "SST-2, rt-polarity and the VADER study's tweets and editorials are not on this machine."
+    assert lacks in [w.value for w in at.warning]
+    assert at.button(key="sent_bptt__download").label == "Download it now (2 MB)"
+    assert "--data" not in shown(at)

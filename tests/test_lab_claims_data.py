@@ -122,7 +122,12 @@ def test_autoencoder_page_says_when_mnist_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("BACKPROP_DATA", str(tmp_path))
     at = lab(claim="Without labels", ae_epochs=1)
     no_exception(at)
-    assert any("MNIST" in e.value and "BACKPROP_DATA" in e.value for e in at.error)
+    # said as the training panels say it: one sentence, the download, BACKPROP_DATA, no command-line options
+    assert [w.value for w in at.warning] == ["MNIST is not on this machine."]
+    assert any(b.label.startswith("Download it now") for b in at.button)
+    captions = " ".join(c.value for c in at.caption)
+    assert "BACKPROP_DATA" in captions
+    assert "--data" not in captions + " ".join(e.value for e in [*at.error, *at.warning])
 
 
 # ---- 6. how much data ------------------------------------------------------------

@@ -36,7 +36,13 @@ def _official(task: Task) -> tuple[Splits | None, DatasetMissing | list[str] | N
         return None, e
 
 
-def _not_here(task: Task, key: str, problem: DatasetMissing | list[str]) -> None:
+def missing_data(task: Task, key: str, error: DatasetMissing) -> None:
+    """A loader's DatasetMissing, said as the training panels say it (any page that reads a task's
+    official data): no command-line options, which an app's user has none of."""
+    not_here(task, key, download.missing(task.name) or error)
+
+
+def not_here(task: Task, key: str, problem: DatasetMissing | list[str]) -> None:
     """What is missing in one sentence, and the two ways to get it: download it now, or start the app
     with BACKPROP_DATA naming a folder that has it."""
     if isinstance(problem, DatasetMissing):     # there, but unreadable: no download mends it
@@ -113,7 +119,7 @@ def choose_data(task: Task, key: str, collected: list | None = None,
     if source == OFFICIAL:
         splits, problem = _official(task)
         if problem:
-            _not_here(task, key, problem)
+            not_here(task, key, problem)
             return None, ""
         return splits, _describe(splits)
 
@@ -123,7 +129,7 @@ def choose_data(task: Task, key: str, collected: list | None = None,
     if mix:
         mix_with, problem = _official(task)
         if problem:
-            _not_here(task, f"{key}__mix", problem)
+            not_here(task, f"{key}__mix", problem)
     if source == UPLOAD:
         up = st.file_uploader("A .zip of one folder per label", type=["zip"], key=f"{key}__zip",
                               max_upload_size=200,

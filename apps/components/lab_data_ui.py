@@ -6,8 +6,10 @@ import numpy as np
 import streamlit as st
 
 from apps.components import charts
+from apps.components.custom_data import missing_data
 from apps.components.lab_experiments_ui import _cached
 from data.core.errors import DatasetMissing
+from models.digits.task import TASK as DIGITS
 from models.lab import autoencoder as lab_ae
 from models.lab import dropout as lab_dropout
 from models.lab import learning_curve as lab_curve
@@ -17,7 +19,8 @@ TOY = {"Moons": "moons", "Circles": "circles", "Spirals": "spirals"}
 
 
 def _missing(e: DatasetMissing) -> None:
-    st.error(f"This claim needs MNIST. {e}")
+    st.caption("This claim trains on MNIST.")
+    missing_data(DIGITS, "lab_mnist", e)
 
 
 # ---- 4. dropout ---------------------------------------------------------------
