@@ -14,6 +14,8 @@ from models.core.batches import make_batches, to_device
 
 def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     # a tensor, not a float: the trainer reads metrics from the device a few batches at a time
+    if target.dim() == 2:     # class probabilities (a teacher's, in distillation): the likeliest class
+        target = target.argmax(dim=1)
     return (output.argmax(dim=1) == target).float().mean()
 
 

@@ -1,0 +1,172 @@
+"""Distillation: one SentiNet learns what several agree on.
+
+The average of a few SentiNets trained from different seeds (the teachers) is right more often
+than any one of them, but it reads several times slower. The student, one SentiNet of the same
+size, is trained through the same trainer on the teachers' averaged probabilities: on the
+training sentences, mixed with their human labels, and on spans cut at random from them
+(data.sentiment.spans), which stand in for the phrase labels SST-2 lacks. It then reads as
+fast as one network. Nothing about serving changes: the student is an ordinary checkpoint.
+
+    python -m models.sentiment.distill --data ../shared/datasets --out runs/sentiment-distilled
+    python -m models.sentiment.distill --teacher runs/a --teacher runs/b --out runs/student
+
+Without --teacher it first trains --teachers networks with the task's own recipe (seeds 0, 1, ...)
+and keeps them under --teachers-dir, where a later run finds them again.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from torch.utils.data import TensorDataset
+
+from data.core.errors import DataError
+from data.sentiment.datasets import Texts
+from data.sentiment.spans import spans
+from data.sentiment.text import encode
+from models.core.checkpoint import CheckpointError, is_shipped
+from models.core.predictor import Predictor
+from models.core.tasks import Splits, train_model
+from models.core.trainer import ProgressBar
+from models.core.registry import load_predictor
+from models.sentiment.task import TASK, official_texts
+from models.train import build_config, config_arguments
+
+SPANS_PER_SENTENCE = 3
+ALPHA = 0.5          # the teachers' share of a training sentence's target; the human label has the rest
+TEACHERS = 3
+
+
+@torch.inference_mode()
+def ensemble_probabilities(teachers: Sequence[Predictor], texts: Sequence[str], chunk: int = 4096) -> torch.Tensor:
+    """The teachers' probabilities, averaged (N, classes)."""
+    if not teachers:
+        raise ValueError("distillation needs at least one teacher")
+    parts = [torch.stack([t.probabilities(texts[i:i + chunk]) for t in teachers]).mean(0)
+             for i in range(0, len(texts), chunk)]
+    return torch.cat(parts) if parts else torch.empty(0, len(teachers[0].labels))
+
+
+def distillation_set(train: Texts, teachers: Sequence[Predictor], *, real: int | None = None,
+                     spans_per: int = SPANS_PER_SENTENCE, alpha: float = ALPHA, seed: int = 0) -> TensorDataset:
+    """The student's training set: every training text with the target (1 - alpha)·its label +
+    alpha·the teachers' probabilities, then spans of the first `real` texts (the rest are generated
+    sentences, too regular to cut up) with the teachers' probabilities alone."""
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+    real = len(train) if real is None else real
+    cut = spans(train.texts[:real], spans_per, seed=seed)
+    labelled = torch.nn.functional.one_hot(torch.tensor(train.targets), len(train.labels)).float()
+    soft = ensemble_probabilities(teachers, train.texts)
+    texts = list(train.texts) + cut
+    targets = torch.cat([(1 - alpha) * labelled + alpha * soft, ensemble_probabilities(teachers, cut)])
+    data = TensorDataset(*encode(texts, TASK.vocab()).tensors(), targets)
+    data.texts, data.spans = texts, len(cut)
+    return data
+
+
+def validation_figures(predictor: Predictor, parts: dict) -> dict:
+    """Accuracy on each validation set the recipe is chosen on, and on all of them together."""
+    out, hits, n = {}, 0, 0
+    for name in ("dev", "tweets_val", "editorials_val"):
+        s = parts[name]
+        right = int((predictor.probabilities(s.texts).argmax(1) == torch.tensor(s.targets)).sum())
+        out[name], hits, n = round(right / len(s), 4), hits + right, n + len(s)
+    out["combined"] = round(hits / n, 4)
+    return out
+
+
+def teachers_from(paths: Sequence[str], count: int, folder: Path, args, root) -> list[Predictor]:
+    """Checkpoints given by path, or `count` networks trained with the task's recipe (seeds 0..)
+    and kept in `folder`; one already there is reused."""
+    if paths:
+        return [load_predictor("sentiment", None if p == "shipped" else p) for p in paths]
+    teachers = []
+    for seed in range(count):
+        path = folder / f"seed{seed}"
+        if not path.with_suffix(".safetensors").exists():
+            print(f"training teacher {seed + 1} of {count} (seed {seed}) -> {path}", file=sys.stderr)
+            cfg = TASK.default_config()
+            cfg.seed, cfg.threads, cfg.device = seed, args.threads, args.device
+            run = train_model(TASK, TASK.load_splits(root), cfg, callbacks=[ProgressBar()], out=path, overwrite=True)
+            if not run.saved:
+                raise DataError(f"teacher {seed} did not train: {run.result.message}")
+        teachers.append(load_predictor("sentiment", path))
+    return teachers
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m models.sentiment.distill", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
+    p.add_argument("--out", required=True, help="the student's checkpoint path, e.g. runs/sentiment-distilled")
+    p.add_argument("--teacher", action="append", default=[],
+                   help="a teacher's checkpoint ('shipped' for the shipped model); repeat for each")
+    p.add_argument("--teachers", type=int, default=TEACHERS, help="without --teacher: how many to train")
+    p.add_argument("--teachers-dir", default="runs/sentiment-teachers", help="where trained teachers are kept")
+    p.add_argument("--spans", type=int, default=SPANS_PER_SENTENCE, help="spans cut from each training sentence")
+    p.add_argument("--alpha", type=float, default=ALPHA, help="the teachers' share of a sentence's target, 0 to 1")
+    p.add_argument("--overwrite", action="store_true", help="write --out even over a better checkpoint")
+    p.add_argument("--replace-shipped", action="store_true", help="allow --out to be the shipped model")
+    config_arguments(p)
+    args = p.parse_args(argv)
+    if not 1 <= args.teachers <= 16:
+        p.error(f"--teachers must be 1 to 16, not {args.teachers}")
+    if not 0 <= args.spans <= 20:
+        p.error(f"--spans must be 0 to 20, not {args.spans}")
+    if not 0 <= args.alpha <= 1:
+        p.error(f"--alpha must be between 0 and 1, not {args.alpha}")
+    if is_shipped(args.out) and not args.replace_shipped:
+        p.error(f"--out {args.out} is the shipped model: write elsewhere, or add --replace-shipped")
+    try:
+        cfg = build_config(TASK, args)
+        parts = official_texts(args.data, 0, TASK.lexicon_sentences, vader_repeat=TASK.vader_repeat)
+        teachers = teachers_from(args.teacher, args.teachers, Path(args.teachers_dir), args, args.data)
+        figures = [validation_figures(t, parts) for t in teachers]
+        ensemble = validation_figures(_Average(teachers), parts)
+        print(f"teachers on validation: {[f['combined'] for f in figures]}, their average {ensemble['combined']}",
+              file=sys.stderr)
+        train = parts["train"]
+        data = distillation_set(train, teachers, real=len(train) - TASK.lexicon_sentences, spans_per=args.spans,
+                                alpha=args.alpha, seed=cfg.seed)
+        splits = TASK.load_splits(args.data)
+        provenance = {**splits.provenance, "train": len(data), "distillation": {
+            "teachers": args.teacher or [f"{args.teachers_dir}/seed{s}" for s in range(args.teachers)],
+            "teachers_validation": figures, "teachers_average_validation": ensemble,
+            "spans": data.spans, "spans_per_sentence": args.spans, "alpha": args.alpha,
+            "how": "targets: (1 - alpha) x the human label + alpha x the teachers' averaged probabilities for "
+                   "each training text; the teachers' averaged probabilities alone for spans of 2 to n-1 tokens cut "
+                   "at random from the real training sentences (data.sentiment.spans)"}}
+        splits = Splits(data, splits.val, splits.test, splits.labels, provenance)
+        print(f"student: {len(data)} texts ({data.spans} spans)", file=sys.stderr)
+        run = train_model(TASK, splits, cfg, callbacks=[ProgressBar()], out=args.out, overwrite=args.overwrite)
+    except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}", file=sys.stderr)
+        return 2
+    print(json.dumps({"status": run.result.status, "out": args.out, "saved": run.saved,
+                      "seconds": round(run.result.seconds, 1), "teachers_average_validation": ensemble,
+                      "metrics": run.card["metrics"]}, indent=2))
+    if run.save_note:
+        print(f"{args.out}: {run.save_note}", file=sys.stderr)
+    return 0 if run.result.ok else 1
+
+
+class _Average:
+    """The teachers as one predictor, for measuring their average."""
+
+    def __init__(self, teachers):
+        self.teachers = teachers
+
+    def probabilities(self, texts):
+        return ensemble_probabilities(self.teachers, texts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
