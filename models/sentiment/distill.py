@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from data.core.errors import DataError
-from data.sentiment.datasets import Texts
+from data.sentiment.datasets import VADER_FILES, Texts
 from data.sentiment.spans import spans
 from data.sentiment.text import encode
 from models.core.checkpoint import CheckpointError, is_shipped
@@ -72,7 +72,7 @@ def distillation_set(train: Texts, teachers: Sequence[Predictor], *, real: int |
 def validation_figures(predictor: Predictor, parts: dict) -> dict:
     """Accuracy on each validation set the recipe is chosen on, and on all of them together."""
     out, hits, n = {}, 0, 0
-    for name in ("dev", "tweets_val", "editorials_val"):
+    for name in ("dev", *(f"{kind}_val" for kind in VADER_FILES)):     # the task's validation set, in parts
         s = parts[name]
         right = int((predictor.probabilities(s.texts).argmax(1) == torch.tensor(s.targets)).sum())
         out[name], hits, n = round(right / len(s), 4), hits + right, n + len(s)
@@ -80,7 +80,7 @@ def validation_figures(predictor: Predictor, parts: dict) -> dict:
     return out
 
 
-def teachers_from(paths: Sequence[str], count: int, folder: Path, args, root) -> list[Predictor]:
+def teachers_from(paths: Sequence[str], count: int, folder: Path, args, splits: Splits) -> list[Predictor]:
     """Checkpoints given by path, or `count` networks trained with the task's recipe (seeds 0..)
     and kept in `folder`; one already there is reused."""
     if paths:
@@ -92,11 +92,22 @@ def teachers_from(paths: Sequence[str], count: int, folder: Path, args, root) ->
             print(f"training teacher {seed + 1} of {count} (seed {seed}) -> {path}", file=sys.stderr)
             cfg = TASK.default_config()
             cfg.seed, cfg.threads, cfg.device = seed, args.threads, args.device
-            run = train_model(TASK, TASK.load_splits(root), cfg, callbacks=[ProgressBar()], out=path, overwrite=True)
+            run = train_model(TASK, splits, cfg, callbacks=[ProgressBar()], out=path, overwrite=True)
             if not run.saved:
                 raise DataError(f"teacher {seed} did not train: {run.result.message}")
         teachers.append(load_predictor("sentiment", path))
     return teachers
+
+
+class _Average:
+    """The teachers as one predictor, for measuring their average."""
+
+    def __init__(self, teachers):
+        self.teachers = teachers
+
+    def probabilities(self, texts):
+        return ensemble_probabilities(self.teachers, texts)
+
 
 
 def main(argv=None) -> int:
@@ -125,7 +136,8 @@ def main(argv=None) -> int:
     try:
         cfg = build_config(TASK, args)
         parts = official_texts(args.data, 0, TASK.lexicon_sentences, vader_repeat=TASK.vader_repeat)
-        teachers = teachers_from(args.teacher, args.teachers, Path(args.teachers_dir), args, args.data)
+        splits = TASK.load_splits(args.data)
+        teachers = teachers_from(args.teacher, args.teachers, Path(args.teachers_dir), args, splits)
         figures = [validation_figures(t, parts) for t in teachers]
         ensemble = validation_figures(_Average(teachers), parts)
         print(f"teachers on validation: {[f['combined'] for f in figures]}, their average {ensemble['combined']}",
@@ -133,7 +145,6 @@ def main(argv=None) -> int:
         train = parts["train"]
         data = distillation_set(train, teachers, real=len(train) - TASK.lexicon_sentences, spans_per=args.spans,
                                 alpha=args.alpha, seed=cfg.seed)
-        splits = TASK.load_splits(args.data)
         provenance = {**splits.provenance, "train": len(data), "distillation": {
             "teachers": args.teacher or [f"{args.teachers_dir}/seed{s}" for s in range(args.teachers)],
             "teachers_validation": figures, "teachers_average_validation": ensemble,
@@ -156,17 +167,6 @@ def main(argv=None) -> int:
     if run.save_note:
         print(f"{args.out}: {run.save_note}", file=sys.stderr)
     return 0 if run.result.ok else 1
-
-
-class _Average:
-    """The teachers as one predictor, for measuring their average."""
-
-    def __init__(self, teachers):
-        self.teachers = teachers
-
-    def probabilities(self, texts):
-        return ensemble_probabilities(self.teachers, texts)
-
 
 if __name__ == "__main__":
     sys.exit(main())
