@@ -120,3 +120,17 @@ def test_distill_command_refuses_bad_options_and_missing_teachers(tmp_path, caps
     assert main(["--teacher", str(tmp_path / "nothing"), "--out", str(tmp_path / "s")]) == 2
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "s.safetensors").exists()
+
+
+@needs_data
+def test_distill_command_trains_teachers_once_and_smoke_runs_stay_short(tmp_path, capsys):
+    from models.sentiment.distill import main
+    argv = ["--teachers", "1", "--teachers-dir", str(tmp_path / "teachers"), "--spans", "0", "--max-batches", "2",
+            "--threads", "2"]
+    assert main(argv + ["--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "training teacher 1 of 1" in err
+    teacher = json.loads((tmp_path / "teachers" / "seed0.json").read_text())
+    assert teacher["hyperparameters"]["max_batches"] == 2          # --max-batches reaches the teachers too
+    assert main(argv + ["--out", str(tmp_path / "b")]) == 0
+    assert "training teacher" not in capsys.readouterr().err       # kept and reused

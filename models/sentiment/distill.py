@@ -91,7 +91,7 @@ def teachers_from(paths: Sequence[str], count: int, folder: Path, args, splits: 
         if not path.with_suffix(".safetensors").exists():
             print(f"training teacher {seed + 1} of {count} (seed {seed}) -> {path}", file=sys.stderr)
             cfg = TASK.default_config()
-            cfg.seed, cfg.threads, cfg.device = seed, args.threads, args.device
+            cfg.seed, cfg.threads, cfg.device, cfg.max_batches = seed, args.threads, args.device, args.max_batches
             run = train_model(TASK, splits, cfg, callbacks=[ProgressBar()], out=path, overwrite=True)
             if not run.saved:
                 raise DataError(f"teacher {seed} did not train: {run.result.message}")
