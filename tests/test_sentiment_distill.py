@@ -106,6 +106,7 @@ def test_distill_command_writes_a_student_whose_card_names_its_teachers(tmp_path
     d = card["data"]["distillation"]
     assert d["teachers"] == ["shipped", "shipped"] and d["spans"] > 10_000 and d["alpha"] == 0.5
     assert d["teachers_average_validation"]["combined"] > 0.8
+    assert card["hyperparameters"]["ema"] == 0.999                 # the shipped recipe is the default
     assert load_predictor("sentiment", out).predict(["great food"])[0]["label"] in ("negative", "positive")
 
 
@@ -132,5 +133,6 @@ def test_distill_command_trains_teachers_once_and_smoke_runs_stay_short(tmp_path
     assert "training teacher 1 of 1" in err
     teacher = json.loads((tmp_path / "teachers" / "seed0.json").read_text())
     assert teacher["hyperparameters"]["max_batches"] == 2          # --max-batches reaches the teachers too
+    assert not teacher["hyperparameters"]["ema"]                   # teachers keep the task's recipe
     assert main(argv + ["--out", str(tmp_path / "b")]) == 0
     assert "training teacher" not in capsys.readouterr().err       # kept and reused
