@@ -3,6 +3,7 @@ through time in the recurrent layer, the predictor on bad input, the CLIs, and
 the shipped model's accuracy on SST-2 test beside the TF-IDF peer."""
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,20 @@ def test_official_splits_never_train_on_test_sentences():
         # all of the train share is trained on, but for short texts that a held-out one repeats ("wow")
         share = {sd.key(t) for t in p[f"{kind}_train"].texts}
         assert len(share & trained) >= 0.98 * len(share)
+
+
+def test_generated_sentences_are_balanced_seeded_and_never_a_written_test_sentence():
+    from data.sentiment import idioms, lexicon
+    texts, targets = idioms.sentences(4000, seed=0)
+    assert (texts, targets) == idioms.sentences(4000, seed=0) and texts != idioms.sentences(4000, seed=1)[0]
+    assert sum(targets) == 2000 and len(set(texts)) > 2500
+    texts += lexicon.sentences(9000, seed=0)[0]
+    words = lambda t: " ".join(re.findall(r"[a-z0-9']+", t.lower()))
+    generated = {words(t) for t in texts}
+    written = [words(t) for t in sd.load_phrasings()[0].texts]
+    assert not [w for w in written if w in generated]
+    # nor inside one, for the written sentences long enough to be more than a stock phrase
+    assert not [w for w in written if len(w.split()) >= 3 and any(w in g for g in generated)]
 
 
 @needs_data

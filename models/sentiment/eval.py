@@ -81,9 +81,9 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
 
 def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final: bool = False,
             progress: bool = False) -> dict:
-    from models.sentiment.task import TASK, official_texts
+    from models.sentiment.task import TASK
     pred = load_predictor("sentiment", weights)
-    parts = dict(official_texts(root, 0, TASK.lexicon_sentences, vader_repeat=TASK.vader_repeat))   # the peers train on what the model did
+    parts = dict(TASK.texts(root))   # the peers train on what the model did
     parts["phrasings"] = load_phrasings()[0]
     sets = {**SETS, **(FINAL_SETS if final else {})}
     rows: dict = {"model": {}}
