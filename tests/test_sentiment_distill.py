@@ -101,7 +101,8 @@ def test_distill_command_writes_a_student_whose_card_names_its_teachers(tmp_path
                  "--threads", "2", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     result = json.loads(capsys.readouterr().out)
-    assert result["saved"]
+    assert result["saved"] and "val_accuracy" in result["metrics"]
+    assert not [k for k in result["metrics"] if k.startswith("test")]     # a choice made here sees no test figure
     card = json.loads(out.with_suffix(".json").read_text())
     d = card["data"]["distillation"]
     assert d["teachers"] == ["shipped", "shipped"] and d["spans"] > 10_000 and d["alpha"] == 0.5
