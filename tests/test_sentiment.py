@@ -308,8 +308,8 @@ def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences(
     assert ours["test"] >= tfidf["test"] + 0.02, r
     assert ours["test"] >= 0.825, r          # the shipped (distilled) model measured 83.5%
     assert ours["rt_test"] >= 0.81, r         # 82.9%
-    # beyond film, ahead of both peers (measured: editorials +7.8 points, written sentences +2.7)
+    # beyond film, ahead of both peers (measured: editorials +7.8 points, the 121 written sentences +5.8)
     assert ours["editorials_val"] >= max(tfidf["editorials_val"], vader["editorials_val"]) + 0.05, r
-    assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.02, r
+    assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.04, r
     assert ours["tweets_val"] >= tfidf["tweets_val"] + 0.02, r   # VADER was built on these tweets
     assert r["sst2_test"] == 1821

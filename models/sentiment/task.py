@@ -139,8 +139,8 @@ class SentimentTask(Task):
     augment = dict(p_word=0.1, p_pieces=0.4)
     lexicon_sentences = 9000     # data.sentiment.lexicon: products, restaurants, shops; training only
     # data.sentiment.idioms (polarity in a phrase: "no complaints"), off: 4,000 of them cost the teachers
-    # 1.5 points of validation and the student 0.4, and gained nothing on round 2 of the written
-    # sentences, which they were not made from (README, "What was tried")
+    # 1.5 points of validation and the student 0.4, for 1 or 2 of round 2's 46 written sentences,
+    # which they were not made from (README, "Idioms, tried and left off")
     idiom_sentences = 0
     vader_repeat = 1             # times each VADER tweet and editorial sentence is in the training set
 
