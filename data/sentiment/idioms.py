@@ -5,7 +5,8 @@ positive or negative on its own (VADER's lexicon scores "complaints" negative), 
 which the model mostly reads, rarely says them. These banks of everyday review phrases, negated
 negatives, hedges and plain facts about products ("the battery easily lasts two days") are put into the
 same products, restaurants and shops as data.sentiment.lexicon's sentences, alone, after a
-contrast, or with a verdict tail. Generated, seeded, training only.
+contrast, or with a verdict tail. Generated, seeded, training only; off in the shipped recipe
+(models.sentiment.task's idiom_sentences is 0: README, "Idioms, tried and left off").
 
 Written after data/sentiment/phrasings.tsv's round 2 and kept apart from it: none of round 2's
 phrases is here, so round 2 measures whether the network learnt the habit rather than the phrases.
@@ -41,7 +42,8 @@ NEGATIVE = [
     "it broke on day one", "they lost my order", "no answer after a week", "it never showed up",
     "it took forever", "it keeps crashing", "left a bad taste in my mouth",
     "not as described", "cheaply made", "could be better", "just average", "so-so", "bland",
-    "i wouldn't go back", "never going back", "i had to call five times", "it doesn't even turn on", "i'm done with this company",
+    "i wouldn't go back", "never going back", "i had to call five times", "it doesn't even turn on",
+    "i'm done with this company",
 ]
 # facts about things that are good or bad news without a judging word: "lasts" is praise for a battery
 ASPECT_POSITIVE = ["the battery easily lasts two days", "it arrived a day early", "the kitchen was spotless",
