@@ -111,7 +111,6 @@ class _Average:
         return ensemble_probabilities(self.teachers, texts)
 
 
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.sentiment.distill", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -172,6 +171,7 @@ def main(argv=None) -> int:
     if run.save_note:
         print(f"{args.out}: {run.save_note}", file=sys.stderr)
     return 0 if run.result.ok else 1
+
 
 if __name__ == "__main__":
     sys.exit(main())
