@@ -230,10 +230,6 @@ class SentimentTask(Task):
         return Splits(dataset(train.texts, train.targets, vocab), dataset(val.texts, val.targets, vocab),
                       dataset(parts["test"].texts, parts["test"].targets, vocab), list(sd.LABELS), provenance)
 
-    def rt_test(self, root=None, seed: int = 0) -> TensorDataset:
-        parts = official_texts(root, seed)
-        return dataset(parts["rt_test"].texts, parts["rt_test"].targets, self.vocab())
-
     def read_input(self, path):
         try:
             return Path(path).read_text(encoding="utf-8", errors="replace")
