@@ -112,6 +112,18 @@ def test_official_splits_never_train_on_test_sentences():
         assert len(share & trained) >= 0.98 * len(share)
 
 
+@needs_data
+def test_official_texts_are_cached_by_the_data_root_not_by_its_absence(tmp_path, monkeypatch):
+    """A page that finds no data must say so even after this process read the data from another root."""
+    from data.core.errors import DatasetMissing
+    from models.sentiment.task import official_texts
+    assert len(official_texts()["test"]) == 1821
+    monkeypatch.setenv("BACKPROP_DATA", str(tmp_path))
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(DatasetMissing):
+        official_texts()
+
+
 def test_generated_sentences_are_balanced_seeded_and_never_a_written_test_sentence():
     from data.sentiment import idioms, lexicon
     texts, targets = idioms.sentences(4000, seed=0)

@@ -18,6 +18,7 @@ from torch.utils.data import TensorDataset
 
 from data.sentiment import datasets as sd, idioms as sentiment_idioms, lexicon as sentiment_lexicon
 from data.core.errors import DataError
+from data.core.root import data_root
 from data.sentiment.text import MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
     lexicon, tokenize
 from models.core.predictor import Predictor
@@ -263,9 +264,15 @@ class SentimentTask(Task):
         return Splits(dataset(*pick(tr), vocab), val, val, list(found.labels), provenance)
 
 
-@lru_cache(maxsize=4)
 def official_texts(root=None, seed: int = 0, lexicon_sentences: int = 0, with_vader: bool = True,
                    vader_repeat: int = 1, idiom_sentences: int = 0) -> dict:
+    """The official splits as texts, and the generated sentences asked for in train."""
+    return _official_texts(str(data_root(root)), seed, lexicon_sentences, with_vader, vader_repeat, idiom_sentences)
+
+
+@lru_cache(maxsize=4)     # keyed by the resolved root: BACKPROP_DATA may change between calls
+def _official_texts(root: str, seed: int, lexicon_sentences: int, with_vader: bool, vader_repeat: int,
+                    idiom_sentences: int) -> dict:
     sst = {s: sd.load_sst2(s, root) for s in ("train", "dev", "test")}
     rt_train, rt_test, dropped = sd.rt_split(sd.load_rt(root), [sst["dev"], sst["test"]], seed=seed)
     # SST-2 itself repeats a few dev/test sentences in train: those are not trained on either
