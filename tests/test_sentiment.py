@@ -49,6 +49,25 @@ def test_unseen_words_get_sub_word_pieces_not_one_unknown():
     assert (e.pieces[0, 1] > 0).sum() == PIECES           # the unknown word still has all its pieces
 
 
+def test_wordllama_columns_read_the_wheels_files_and_place_words_by_meaning(monkeypatch):
+    import numpy as np
+    from data.sentiment.vectors import word_vectors
+    from models.sentiment import task
+    v = word_vectors(["good", "great", "table", "underwhelming", ""], 64, mean_norm=4.0)
+    assert v.shape == (5, 64) and not v[4].any() and v[3].any()     # a rare word is the mean of its pieces
+    assert np.linalg.norm(v[:4], axis=1).mean() == pytest.approx(4.0, rel=1e-5)
+    cos = lambda a, b: float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))  # noqa: E731
+    assert cos(v[0], v[1]) > cos(v[0], v[2]) + 0.2
+    monkeypatch.setattr(task, "WORDLLAMA_DIMS", 16)          # the try: 128 columns beside GloVe's 50
+    task.word_table.cache_clear()
+    try:
+        words, table = task.word_table()
+        assert table.shape == (len(words), 66) and not table[0].any()
+        assert task.TASK.build_model().config["word_dim"] == 66
+    finally:
+        task.word_table.cache_clear()
+
+
 def test_long_text_is_capped():
     e = encode(["good " * 1000], __import__("data.sentiment.text", fromlist=["Vocabulary"]).Vocabulary(["<pad>", "<unk>"]))
     assert e.lengths.item() == MAX_TOKENS

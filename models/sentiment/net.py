@@ -1,10 +1,11 @@
 """SentiNet: embeddings -> a recurrent layer read by backprop through time -> pooling -> classifier.
 
-Each token enters as three things side by side: its word vector (GloVe's, frozen
-or fine-tuned; the words the training data never had keep GloVe's meaning), the sum of its hashed
-sub-word pieces (learnt: covers unseen words, names, slang, emoji), and its
-lexicon valence (one number). The recurrent layer is a plain RNN, an LSTM or a
-GRU, one- or two-way, one or more layers, over packed variable-length sequences.
+Each token enters as three things side by side: its word vector (GloVe's, with
+WordLlama's columns beside them if asked; frozen or fine-tuned; the words the training data never
+had keep their pretrained meaning), the sum of its hashed sub-word pieces (learnt: covers
+unseen words, names, slang, emoji), and its lexicon valence (one number). The recurrent
+layer is a plain RNN, an LSTM or a GRU, one- or two-way, one or more layers, over packed
+variable-length sequences.
 """
 from __future__ import annotations
 
