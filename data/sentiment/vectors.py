@@ -1,5 +1,6 @@
-"""Per-word vectors from WordLlama (MIT; its 256-dim table is Llama 2's token embeddings, concatenated
-over model sizes and trained for sentence similarity): more dimensions beside GloVe's 50.
+"""Per-word vectors from WordLlama (MIT): a 256-column table of Llama 2's 32,000 token pieces, trained
+from the token embeddings of Llama 2 70B and Phi-3 medium for sentence similarity; more dimensions
+to read a word by than GloVe's 50.
 
 Read from the files the `wordllama` wheel ships, with safetensors and tokenizers only; WordLlama's
 own loader would try to download its tokenizer. Needed only to build a new SentiNet's word table:
