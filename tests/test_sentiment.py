@@ -58,7 +58,7 @@ def test_wordllama_columns_read_the_wheels_files_and_place_words_by_meaning(monk
     assert np.linalg.norm(v[:4], axis=1).mean() == pytest.approx(4.0, rel=1e-5)
     cos = lambda a, b: float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))  # noqa: E731
     assert cos(v[0], v[1]) > cos(v[0], v[2]) + 0.2
-    monkeypatch.setattr(task, "WORDLLAMA_DIMS", 16)          # the try: 128 columns beside GloVe's 50
+    monkeypatch.setattr(task, "WORDLLAMA_DIMS", 16)          # the try used 128; 16 builds the same way
     task.word_table.cache_clear()
     try:
         words, table = task.word_table()
@@ -340,9 +340,9 @@ def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences(
     assert ours["test"] >= tfidf["test"] + 0.02, r
     assert ours["test"] >= 0.825, r          # the shipped (distilled) model measured 83.5%
     assert ours["rt_test"] >= 0.81, r         # 82.9%
-    # beyond film, ahead of both peers (measured: editorials +7.8 points; the 161 written sentences +3.7, the
-    # issue's 3-point margin: round 3's plain statements are as hard for the network as for TF-IDF)
+    # beyond film, ahead of both peers (measured: editorials +7.8 points; the 161 written sentences +4.3,
+    # 123 against TF-IDF's 116: round 3's plain statements are as hard for the network as for TF-IDF)
     assert ours["editorials_val"] >= max(tfidf["editorials_val"], vader["editorials_val"]) + 0.05, r
-    assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.03, r
+    assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.04, r
     assert ours["tweets_val"] >= tfidf["tweets_val"] + 0.02, r   # VADER was built on these tweets
     assert r["sst2_test"] == 1821
