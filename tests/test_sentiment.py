@@ -165,6 +165,10 @@ def test_vader_texts_are_cut_at_half_a_point_and_split_the_same_everywhere():
     a, b = sd.vader_split(tweets), sd.vader_split(sd.Texts(tweets.texts[::-1], tweets.targets[::-1], sd.LABELS))
     assert {n: sorted(v.texts) for n, v in a.items()} == {n: sorted(v.texts) for n, v in b.items()}
     assert 0.6 < len(a["train"]) / len(tweets) < 0.8
+    neutral = sd.vader_neutral("tweets")                  # the middle the cut leaves out, split by the same hash
+    assert sum(map(len, neutral.values())) == 4200 - 3362
+    assert all(sd.vader_share(t) == name for name, texts in neutral.items() for t in texts)
+    assert not {sd.key(t) for t in neutral["train"]} & {sd.key(t) for t in a["val"].texts + a["test"].texts}
 
 
 # ---- the network and BPTT ------------------------------------------------------

@@ -74,6 +74,9 @@ def test_distillation_set_mixes_labels_with_the_teachers_and_adds_spans():
     assert torch.allclose(targets[5:], torch.tensor([0.2, 0.8]))       # spans: the teachers alone
     assert data.spans > 0 and all("generated" not in t for t in data.texts[5:])   # only real sentences are cut
     assert ensemble_probabilities([_Fixed()], []).shape == (0, 2)
+    more = distillation_set(train, [_Fixed()], real=4, spans_per=2, seed=0, unlabelled=["a quiet day", "meh"])
+    assert more.unlabelled == 2 and more.texts[-2:] == ["a quiet day", "meh"]
+    assert torch.allclose(more.tensors[-1][-2:], torch.tensor([0.2, 0.8]))   # unlabelled: the teachers alone
     with pytest.raises(ValueError):
         distillation_set(train, [_Fixed()], alpha=1.5)
 

@@ -150,14 +150,11 @@ VADER_CUT = 0.5          # mean rating (-4..4) above which a text is positive, b
 VADER_SHARES = {"train": 0.7, "val": 0.15, "test": 0.15}
 
 
-def load_vader(kind: str, root=None, cut: float = VADER_CUT) -> Texts:
-    """Tweets or New York Times editorial sentences, each rated by 20 people on -4..4
-    (Hutto & Gilbert 2014; MIT). Mean above `cut`: positive; below -cut: negative; the
-    neutral middle is left out (a binary model has no answer for it, and raters disagree there)."""
+def _vader_rows(kind: str, root=None):
+    """(mean rating, text) of every rated text of one VADER file."""
     path = _folder(root, "vader") / VADER_FILES[kind]
     if not path.exists():
         raise _missing("vader", path)
-    texts, targets = [], []
     with gzip.open(path, "rt", encoding="utf-8") as f:
         next(f, None)                                        # the header
         for line in f:
@@ -166,10 +163,33 @@ def load_vader(kind: str, root=None, cut: float = VADER_CUT) -> Texts:
                 value = float(score)
             except ValueError:
                 continue
-            if text.strip() and abs(value) > cut:
-                texts.append(html.unescape(text.strip()))      # the tweets keep HTML entities: "&amp;"
-                targets.append(int(value > 0))
-    return Texts(texts, targets, list(LABELS))
+            if text.strip():
+                yield value, html.unescape(text.strip())      # the tweets keep HTML entities: "&amp;"
+
+
+def load_vader(kind: str, root=None, cut: float = VADER_CUT) -> Texts:
+    """Tweets or New York Times editorial sentences, each rated by 20 people on -4..4
+    (Hutto & Gilbert 2014; MIT). Mean above `cut`: positive; below -cut: negative; the
+    neutral middle is left out (a binary model has no answer for it, and raters disagree there)."""
+    rows = [(value, text) for value, text in _vader_rows(kind, root) if abs(value) > cut]
+    return Texts([t for _, t in rows], [int(v > 0) for v, _ in rows], list(LABELS))
+
+
+def vader_neutral(kind: str, root=None, cut: float = VADER_CUT) -> dict[str, list[str]]:
+    """The neutral middle load_vader leaves out (mean rating within ±cut), split by the same hash
+    as the labelled texts: real text from beyond film that a student may learn its teachers'
+    verdict on, never its label (it has none)."""
+    parts: dict[str, list[str]] = {name: [] for name in VADER_SHARES}
+    for value, text in _vader_rows(kind, root):
+        if abs(value) <= cut:
+            parts[vader_share(text)].append(text)
+    return parts
+
+
+def vader_share(text: str) -> str:
+    """train, val or test: where a text falls by a hash of it, the same on every machine."""
+    u = int(hashlib.sha1(key(text).encode()).hexdigest()[:8], 16) / 16**8
+    return "train" if u < VADER_SHARES["train"] else "val" if u < 1 - VADER_SHARES["test"] else "test"
 
 
 def vader_split(texts: Texts) -> dict[str, Texts]:
@@ -177,8 +197,7 @@ def vader_split(texts: Texts) -> dict[str, Texts]:
     every machine and for every seed: recipes are chosen on val, test is reported once."""
     parts: dict[str, tuple[list, list]] = {name: ([], []) for name in VADER_SHARES}
     for t, y in zip(texts.texts, texts.targets):
-        u = int(hashlib.sha1(key(t).encode()).hexdigest()[:8], 16) / 16**8
-        name = "train" if u < VADER_SHARES["train"] else "val" if u < 1 - VADER_SHARES["test"] else "test"
+        name = vader_share(t)
         parts[name][0].append(t)
         parts[name][1].append(y)
     return {name: Texts(a, b, list(LABELS)) for name, (a, b) in parts.items()}
