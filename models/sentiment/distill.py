@@ -68,8 +68,9 @@ def distillation_set(train: Texts, teachers: Sequence[Predictor], *, real: int |
     cut = spans(train.texts[:real], spans_per, seed=seed)
     labelled = torch.nn.functional.one_hot(torch.tensor(train.targets), len(train.labels)).float()
     soft = ensemble_probabilities(teachers, train.texts)
-    texts = list(train.texts) + cut + list(unlabelled)
-    targets = torch.cat([(1 - alpha) * labelled + alpha * soft, ensemble_probabilities(teachers, cut + list(unlabelled))])
+    rated = cut + list(unlabelled)                   # what the teachers alone give a target to
+    texts = list(train.texts) + rated
+    targets = torch.cat([(1 - alpha) * labelled + alpha * soft, ensemble_probabilities(teachers, rated)])
     data = TensorDataset(*encode(texts, TASK.vocab()).tensors(), targets)
     data.texts, data.spans, data.unlabelled = texts, len(cut), len(unlabelled)
     return data
