@@ -35,6 +35,9 @@ def config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clip-grad-norm", type=float)
     p.add_argument("--early-stopping", type=int, help="patience in epochs on the validation loss")
     p.add_argument("--ema", type=float, help="decay of a moving average of the weights (e.g. 0.999; 0 = off)")
+    p.add_argument("--adversarial", type=float, metavar="EPS",
+                   help="adversarial training: the loss also at token vectors moved EPS against the model "
+                        "(sentiment; e.g. 1.0; 0 = off)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--threads", type=int, help="torch.set_num_threads")

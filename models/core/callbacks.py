@@ -121,6 +121,59 @@ class WeightAverage(Callback):
             self._swap_in(t)
 
 
+class AdversarialLoss(Callback):
+    """Adversarial training (Goodfellow et al. 2015; Miyato et al. 2017 for text). At the loss step,
+    backprop is asked one more thing: the gradient of the loss with respect to `module`'s output (the
+    token vectors), which says how to move the input a little so as to raise the loss most. The loss
+    at the input moved that way, by `eps` in L2 norm over each example, is added to what the backward
+    pass differentiates: the network learns to keep its answer when a word's meaning shifts slightly.
+    The reported loss stays the clean one, comparable with the validation loss. About one more forward
+    and two more backward passes through the network per batch."""
+
+    def __init__(self, module: torch.nn.Module, eps: float = 1.0):
+        if not eps > 0:
+            raise ValueError(f"the adversarial step must be positive, not {eps}")
+        self.module, self.eps = module, eps
+        self.output = self.delta = self.handle = None
+
+    @classmethod
+    def of(cls, model: torch.nn.Module, eps: float) -> "AdversarialLoss":
+        """On the model's token vectors: the output of its `embed` module."""
+        module = getattr(model, "embed", None)
+        if not isinstance(module, torch.nn.Module):
+            raise ValueError(f"adversarial training moves a model's token vectors, and {type(model).__name__} "
+                             "has no `embed` module to take them from: leave it off for this task")
+        return cls(module, eps)
+
+    def _hook(self, module, inputs, output):
+        if self.delta is not None:
+            return output + self.delta
+        if module.training and torch.is_grad_enabled():
+            self.output = output            # the tensor the input gradient is taken with respect to
+        return None
+
+    def on_fit_start(self, t) -> None:
+        if self.handle is None:
+            self.handle = self.module.register_forward_hook(self._hook)
+
+    def on_after_loss(self, t) -> None:
+        x, self.output = self.output, None
+        if x is None or not x.requires_grad:
+            return
+        (g,) = torch.autograd.grad(t.loss, x, retain_graph=True)
+        norm = g.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *[1] * (g.dim() - 1))
+        self.delta = (self.eps * g / norm).detach()
+        try:
+            t.objective = t.objective + t.loss_fn(t.forward(t.x), t.y)
+        finally:
+            self.delta = self.output = None
+
+    def on_fit_end(self, t) -> None:
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+
+
 class ProgressBar(Callback):
     """tqdm progress on the command line, on rank 0 only."""
 

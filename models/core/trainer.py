@@ -33,8 +33,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset
 
 from models.core.batches import make_batches, to_device
-from models.core.callbacks import (Callback, EarlyStopping, ProgressBar, Status, StopRequest,  # noqa: F401
-                                   WeightAverage)
+from models.core.callbacks import (AdversarialLoss, Callback, EarlyStopping, ProgressBar, Status,  # noqa: F401
+                                   StopRequest, WeightAverage)
 from models.core.evaluation import accuracy, evaluate
 from models.core.history import History
 
@@ -57,6 +57,7 @@ class TrainConfig:
     clip_grad_norm: float | None = None
     early_stopping: int = 0          # patience in epochs on the validation loss; 0 = off
     ema: float = 0.0                 # decay of a moving average of the weights, e.g. 0.999; 0 = off
+    adversarial: float = 0.0         # size of the adversarial step on the model's `embed` output; 0 = off
     seed: int = 0
     device: str = "auto"             # "auto" picks CUDA when present
     threads: int | None = None       # torch.set_num_threads, when given
@@ -164,6 +165,10 @@ class Trainer:
             self.callbacks.insert(0, WeightAverage(self.cfg.ema))
         if self.cfg.early_stopping:
             self.callbacks.append(EarlyStopping(self.cfg.early_stopping))
+        if self.cfg.adversarial:      # two forward passes to one backward: DDP's reducer refuses that
+            if distributed():
+                raise ValueError("adversarial training is not available under torchrun: leave it off")
+            self.callbacks.append(AdversarialLoss.of(model, self.cfg.adversarial))
         self.batch_transform = batch_transform   # training-time augmentation, on the device
         self.collate_fn = collate_fn
         self.net = model                          # what the forward pass calls; DDP wraps it
@@ -181,7 +186,7 @@ class Trainer:
         self._t0 = time.perf_counter()
         self.grad_norm = 0.0                       # the last read values, for callbacks and charts
         self.grad_norms: dict[str, float] = {}
-        self.x = self.y = self.output = self.loss = None
+        self.x = self.y = self.output = self.loss = self.objective = None
         self._pending: list[tuple] = []            # per-batch figures still on the device
         self._layers = list(dict.fromkeys(layer_of(n) for n, p in model.named_parameters() if p.requires_grad))
         self._layer_index: dict[tuple, torch.Tensor] = {}
@@ -221,9 +226,10 @@ class Trainer:
         self.output = self.forward(x)                       # 1. forward pass
         self.emit("after_forward")
         self.loss = self.loss_fn(self.output, y)            # 2. loss
+        self.objective = self.loss      # what step 3 differentiates: a callback may add to it, not to the report
         self.emit("after_loss")
         self.optimizer.zero_grad(set_to_none=True)
-        self.loss.backward()                                # 3. backward pass
+        self.objective.backward()                           # 3. backward pass
         total, per_layer = self._measure_and_clip_gradients()
         self.emit("after_backward")
         self.optimizer.step()                               # 4. weight update
