@@ -59,7 +59,7 @@ def test_weight_gradients_are_those_of_the_clean_plus_the_adversarial_loss():
     (clean + loss_fn(head(model.embed(ids) + delta), y)).backward()
     for name, p in model.named_parameters():
         torch.testing.assert_close(grads[name], p.grad, atol=1e-10, rtol=1e-8)
-    assert reported == pytest.approx(float(clean))        # the report is the clean loss, like validation's
+    assert reported == pytest.approx(float(clean.detach()))      # the report is the clean loss, like validation's
 
 
 def test_the_input_gradient_agrees_with_finite_differences():
@@ -81,7 +81,7 @@ def test_the_input_gradient_agrees_with_finite_differences():
     t.train_batch(ids, y)
     t.emit("fit_end")
     g, v = seen["g"], seen["v"]
-    loss = lambda vec: float(nn.CrossEntropyLoss()(model.out(torch.tanh(vec).mean(1)), y))  # noqa: E731
+    loss = lambda vec: float(nn.CrossEntropyLoss()(model.out(torch.tanh(vec).mean(1)), y).detach())  # noqa: E731
     h = 1e-6
     for i in range(3):                                   # one example at a time
         d = torch.zeros_like(g)
