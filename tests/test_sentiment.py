@@ -27,11 +27,7 @@ needs_data = pytest.mark.skipif(not HAVE_DATA, reason="SST-2 not under BACKPROP_
     ("Loved it 😍👍", ["loved", "it", "😍", "👍"]),
     ("Ce film était génial", ["ce", "film", "était", "génial"]),
     ("«Тhe» — “quoted”", ["«", "тhe", "»", "—", "“", "quoted", "”"]),
-    ("still at work :-( love you <3 :D!", ["still", "at", "work", ":-(", "love", "you", "<3", ":d", "!"]),
-    ("note: (see page 8) vitamin d: ok", ["note", ":", "(", "see", "page", "8", ")", "vitamin", "d", ":", "ok"]),
-    ("great:) and :)x", ["great", ":", ")", "and", ":", ")", "x"]),
-], ids=["case+contraction", "clitics", "special", "url+user", "elongation", "emoji", "accents", "quotes",
-        "emoticons", "not-faces", "attached-faces"])
+], ids=["case+contraction", "clitics", "special", "url+user", "elongation", "emoji", "accents", "quotes"])
 def test_tokenizer_handles_what_people_type(text, tokens):
     assert tokenize(text) == tokens
 

@@ -4,8 +4,8 @@ and a lexicon signal for every token.
 The tokenizer splits what people type the way SST-2 was tokenised (lowercase,
 "don't" -> "do n't", "it's" -> "it 's", punctuation apart), so that a pasted tweet
 and a treebank sentence meet the network in the same form. URLs and @mentions
-become one placeholder token each; emoji, ASCII emoticons (":-)", "<3", ":/"),
-numbers and words of any script are tokens of their own. A word the vocabulary lacks is not a blank `<unk>`: it still
+become one placeholder token each; emoji, numbers and words of any script are
+tokens of their own. A word the vocabulary lacks is not a blank `<unk>`: it still
 has its sub-word pieces (hashed prefixes and suffixes, fastText style) and, for
 emoji, the valence VADER's emoji lexicon gives its description.
 """
@@ -37,7 +37,7 @@ _USER_RE = re.compile(r"(?<!\w)@\w+")
 _NT_RE = re.compile(r"(\w)n't\b")
 _CLITIC_RE = re.compile(r"(\w)'(s|re|m|ve|ll|d)\b")
 _SPECIAL = {"cannot": "can not", "can't": "ca n't", "won't": "wo n't", "ain't": "ai n't"}
-_TOKEN_RE = r"<url>|<user>|n't|'(?:s|re|m|ve|ll|d)\b|[^\W_]+(?:-[^\W_]+)*|\S"
+_TOKEN_RE = re.compile(r"<url>|<user>|n't|'(?:s|re|m|ve|ll|d)\b|[^\W_]+(?:-[^\W_]+)*|\S")
 _REPEAT_RE = re.compile(r"(\w)\1{2,}")          # "sooooo" -> "soo": one spelling for every elongation
 
 
@@ -53,26 +53,10 @@ def normalise(text: str) -> str:
     return _REPEAT_RE.sub(r"\1\1", text)
 
 
-def emoticons() -> list[str]:
-    """VADER's ASCII emoticons, longest first. Those that start with a letter or digit
-    ("d:", "8)", "o.o") are left out: "vitamin d: ..." and "(see page 8)" are not faces."""
-    faces = [k for k in lexicon() if k.isascii() and " " not in k and len(k) > 1
-             and not k[0].isalnum() and not re.fullmatch(r"[\w'-]+", k)]
-    return sorted(faces, key=lambda k: (-len(k), k))
-
-
-@lru_cache(maxsize=1)
-def _token_re() -> re.Pattern:
-    # an emoticon is one token only when it stands alone (space before, space or end or
-    # sentence punctuation after): ":)" and "<3" in a tweet, never the ":" of "note: (see)"
-    faces = "|".join(re.escape(k) for k in emoticons())
-    return re.compile(rf"<url>|<user>|(?<!\S)(?=[^\w\s])(?:{faces})(?=[\s.,!?]|$)|" + _TOKEN_RE)
-
-
 def tokenize(text: str) -> list[str]:
     """Tokens of any text: never fails, never returns a token with spaces."""
     tokens = []
-    for tok in _token_re().findall(normalise(text)):
+    for tok in _TOKEN_RE.findall(normalise(text)):
         # a word with a hyphen the vocabulary may lack stays whole here; pieces cover it
         if unicodedata.category(tok[0]) in ("Mn", "Me", "Cf", "Cc"):
             continue     # joiners, variation selectors, combining marks alone carry nothing

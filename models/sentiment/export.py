@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from data.sentiment.text import BUCKETS, MAX_TOKENS, PIECES, Vocabulary, emoticons, encode, lexicon
+from data.sentiment.text import BUCKETS, MAX_TOKENS, PIECES, Vocabulary, encode, lexicon
 from models.core.export import ExportSpec
 from models.sentiment.net import CELLS
 
@@ -94,9 +94,7 @@ def export_spec(model, card: dict) -> ExportSpec:
             "steps": ["normalise: Unicode NFKC, \u2019 and ` -> ', lower-case; URLs -> <url>, @names -> <user>; "
                       "\"n't\" and 's 're 'm 've 'll 'd split off as SST-2 does (\"don't\" -> do n't, "
                       "\"can't\" -> ca n't, \"cannot\" -> can not); a letter repeated 3+ times -> twice",
-                      "tokens: <url>, <user>, a VADER emoticon that stands alone (space before; space, end, "
-                      "or . , ! ? after; those starting with a letter or digit excepted: onnx.emoticons), n't, "
-                      "the clitics, runs of letters and digits (hyphenated runs "
+                      "tokens: <url>, <user>, n't, the clitics, runs of letters and digits (hyphenated runs "
                       "stay whole), and every other non-space character alone (punctuation, emoji); "
                       "combining marks and joiners alone are dropped",
                       f"keep the first {MAX_TOKENS} tokens; an empty text is the one token <unk>",
@@ -109,7 +107,7 @@ def export_spec(model, card: dict) -> ExportSpec:
                       "lengths: tokens per text; pad every row to the batch's longest with zeros"],
             "reference": "data.sentiment.text.encode(texts, Vocabulary(card['arch']['vocabulary'])).tensors() "
                          "in this project builds the four inputs"},
-        extra={"lexicon": {w: v for w, v in lexicon().items() if v}, "emoticons": emoticons()},
+        extra={"lexicon": {w: v for w, v in lexicon().items() if v}},
         # torch.export unrolls the LSTM's shape function and fixes the tokens axis to the example's:
         # the TorchScript exporter keeps it free (ONNX's LSTM op reads any length)
         dynamo=False)

@@ -193,8 +193,8 @@ class SentimentTask(Task):
 
     def preprocessing(self) -> dict:
         return {"tokenizer": "data.sentiment.text.tokenize: NFKC, lowercase, URLs -> <url>, @user -> <user>, "
-                             "SST-2 style contractions (do n't, it 's), elongations shortened, punctuation, "
-                             "emoji and free-standing ASCII emoticons (VADER's) as tokens, any script",
+                             "SST-2 style contractions (do n't, it 's), elongations shortened, punctuation and "
+                             "emoji as tokens, any script",
                 "max_tokens": MAX_TOKENS,
                 "inputs": "GloVe 6B 50d word vectors" + (f" beside WordLlama's first {WORDLLAMA_DIMS} columns"
                                                          if WORDLLAMA_DIMS else "")
