@@ -285,7 +285,8 @@ def test_written_sentences_beyond_film(predictor):
     ours = [r["label"] == texts.labels[y] for r, y in zip(predictor.predict(texts.texts), texts.targets)]
     vader = [p == y for p, y in zip(VaderPeer().predict(texts.texts), texts.targets)]
     misses = [t for t, ok in zip(texts.texts, ours) if not ok]
-    # the shipped model: 123 of 161 (76.4%; round 3's 40 plain statements, added after it, 24), VADER 95
+    # the shipped model: 135 of 177 (76.3%; round 3's 40 plain statements, added after it, 24; round 4's
+    # 16 emoticons, 12), VADER 110
     assert sum(ours) / len(ours) >= 0.75, misses
     assert sum(ours) >= sum(vader) + 0.10 * len(ours), (sum(ours), sum(vader))
 
@@ -344,8 +345,8 @@ def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences(
     assert ours["test"] >= tfidf["test"] + 0.02, r
     assert ours["test"] >= 0.825, r          # the shipped (distilled) model measured 83.5%
     assert ours["rt_test"] >= 0.81, r         # 82.9%
-    # beyond film, ahead of both peers (measured: editorials +7.8 points; the 161 written sentences +4.3,
-    # 123 against TF-IDF's 116: round 3's plain statements are as hard for the network as for TF-IDF)
+    # beyond film, ahead of both peers (measured: editorials +7.8 points; the 177 written sentences +5.1,
+    # 135 against TF-IDF's 126: round 3's plain statements are as hard for the network as for TF-IDF)
     assert ours["editorials_val"] >= max(tfidf["editorials_val"], vader["editorials_val"]) + 0.05, r
     assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.04, r
     assert ours["tweets_val"] >= tfidf["tweets_val"] + 0.02, r   # VADER was built on these tweets
