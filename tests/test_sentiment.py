@@ -340,8 +340,10 @@ def test_cli_train_on_a_csv_then_evaluate(tmp_path, capsys):
 @needs_data
 def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences():
     from models.sentiment.eval import compare
-    r = compare(repeats=1, peers=("tfidf_logreg", "vader"))
+    mine = sd.Texts(["the battery died in a week", "lovely staff, spotless room"], [0, 1], list(sd.LABELS))
+    r = compare(repeats=1, peers=("tfidf_logreg", "vader"), custom=mine)    # --custom: one more column
     ours, tfidf, vader = r["rows"]["model"], r["rows"]["tfidf_logreg"], r["rows"]["vader"]
+    assert r["sets"]["custom"] == 2 and all(0 <= row["custom"] <= 1 for row in (ours, tfidf, vader)), r
     assert ours["test"] >= tfidf["test"] + 0.02, r
     assert ours["test"] >= 0.825, r          # the shipped (distilled) model measured 83.5%
     assert ours["rt_test"] >= 0.81, r         # 82.9%

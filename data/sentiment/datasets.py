@@ -295,6 +295,45 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     return Texts(texts, [index[lab] for lab in raw], labels, skipped)
 
 
+NEGATIVE_NAMES = {"negative", "neg", "bad", "no"}
+POSITIVE_NAMES = {"positive", "pos", "good", "yes"}
+NEUTRAL_NAMES = {"neutral", "neu", "mixed"}
+
+
+def as_polarity(found: Texts) -> tuple[Texts, str]:
+    """A user's labelled texts (read_labelled) as negative / positive, and how their labels were read:
+    names (negative/positive, neg/pos, bad/good), 0/1, -1/1 or -1/0/1, or 1-5 stars (1-2 negative,
+    4-5 positive, as the Amazon and Yelp polarity sets are made). Neutral rows (a "neutral" label, 0 of
+    -1/0/1, 3 stars) are left out: a two-class model has no answer for them. Anything else is a DataError."""
+    names = set(found.labels)
+    digits = all(x.lstrip("-").isdigit() for x in names)
+    numbers = {int(x) for x in names} if digits else set()
+    if digits and numbers <= {0, 1}:
+        side, how = {"0": 0, "1": 1}, "0 negative, 1 positive"
+    elif digits and numbers <= {-1, 0, 1}:
+        side, how = {"-1": 0, "0": None, "1": 1}, "-1 negative, 1 positive (0 is neutral)"
+    elif digits and numbers <= {1, 2, 3, 4, 5}:
+        side, how = {"1": 0, "2": 0, "3": None, "4": 1, "5": 1}, "stars: 1-2 negative, 4-5 positive (3 is neutral)"
+    elif names <= NEGATIVE_NAMES | POSITIVE_NAMES | NEUTRAL_NAMES:
+        side = {x: 0 if x in NEGATIVE_NAMES else 1 if x in POSITIVE_NAMES else None for x in names}
+        how = "their names"
+    else:
+        shown = ", ".join(repr(x) for x in found.labels[:8]) + (", ..." if len(found.labels) > 8 else "")
+        raise DataError(f"The labels are {shown}: the sentiment model says negative or positive. Label the rows "
+                        "negative/positive, neg/pos, 0/1, -1/0/1 or 1-5 stars.")
+    texts, targets = [], []
+    for t, y in zip(found.texts, found.targets):
+        if side[found.labels[y]] is not None:
+            texts.append(t)
+            targets.append(side[found.labels[y]])
+    if len(set(targets)) < 2:
+        raise DataError("After reading the labels as negative or positive, only one of the two is left: "
+                        "the comparison needs rows of both.")
+    left_out = len(found) - len(texts)
+    note = how + (f"; {left_out:,} neutral row{'s' * (left_out != 1)} left out" if left_out else "")
+    return Texts(texts, targets, list(LABELS), found.skipped), note
+
+
 def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
     """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
     rows = [r for r in _csv_rows(data, "\t") if r]

@@ -2,9 +2,15 @@
 nothing trained) and TF-IDF + logistic regression (word n-grams, the classic one, and
 word + character n-grams) trained on the model's own training sentences; on SST-2
 test, the fixed rt-polarity test and the validation splits of the VADER study's
-tweets and editorials (--final adds their test splits).
+tweets and editorials (--final adds their test splits), and on your own labelled texts.
 
     python -m models.sentiment.eval [--weights runs/sentiment] [--data ../shared/datasets] [--final] [--json]
+    python -m models.sentiment.eval --custom my_reviews.csv   # one more column: your texts
+
+--custom takes a CSV or TSV with a text and a label column (negative/positive, 0/1, -1/0/1 or 1-5
+stars; neutral rows are left out): is the model better than VADER on what you write about? Without
+the datasets it still compares the model and VADER on your texts (the TF-IDF peers need the model's
+training sentences).
 
 Neither test set was trained or tuned on: the rt-polarity test sentences are in
 no SST-2 split, and rt-polarity sentences that SST-2 dev or test hold were
@@ -22,8 +28,9 @@ import time
 import torch
 from tqdm import tqdm
 
-from data.core.errors import DataError
-from data.sentiment.datasets import load_phrasings
+from data.core.errors import DataError, DatasetMissing
+from data.sentiment.datasets import LABELS, Texts, as_polarity, load_phrasings, read_labelled
+from data.sentiment.text import MAX_CHARS
 from models.core.checkpoint import CheckpointError
 from models import load_predictor
 
@@ -50,6 +57,9 @@ PEERS = {"tfidf_logreg": "TF-IDF words + logistic regression", "tfidf_chars_logr
 SETS = {"dev": "SST-2 dev", "test": "SST-2 test", "rt_test": "RT test", "tweets_val": "tweets val", "editorials_val": "editorials val",
         "phrasings": "written"}
 FINAL_SETS = {"tweets_test": "tweets test", "editorials_test": "editorials test"}
+CUSTOM = {"custom": "your texts"}
+MAX_FILE_BYTES = 64 * 2**20     # --custom: a file is read no further than this
+NAMES = {**SETS, **FINAL_SETS, **CUSTOM}
 
 
 class VaderPeer:
@@ -68,6 +78,16 @@ def accuracy(pred_labels, targets, labels) -> float:
     return sum(labels[t] == p for p, t in zip(pred_labels, targets)) / max(len(targets), 1)
 
 
+def versus_vader(found: Texts, ours: dict[str, str]) -> dict:
+    """A user's labelled texts (as_polarity): how often the model and VADER are right. `ours` is the
+    model's label for each text, from the pass that scored them (a text it did not score is left out)."""
+    texts = [t for t in found.texts if t in ours]
+    targets = [y for t, y in zip(found.texts, found.targets) if t in ours]
+    vader = [found.labels[i] for i in VaderPeer().predict(texts)]
+    return {"n": len(texts), "model": accuracy([ours[t] for t in texts], targets, found.labels),
+            "vader": accuracy(vader, targets, found.labels)}
+
+
 def throughput(predictor, texts, repeats: int = 3) -> float:
     """Sentences/s, median of `repeats` rounds, each one predict() call on the whole list
     (the predictor sorts it by length and reads it in batches of 512), tokenizing included."""
@@ -79,18 +99,50 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
     return statistics.median(rates)
 
 
+def load_custom(path) -> tuple[Texts, str]:
+    """A user's labelled texts for the comparison, as negative / positive, and how the labels were read.
+    Texts too long for the model (over MAX_CHARS) are skipped and reported, as empty rows are."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise DataError(f"{path} is over {MAX_FILE_BYTES // 2**20} MB; compare on a sample of it.")
+    found = read_labelled(data)
+    keep = [i for i, t in enumerate(found.texts) if len(t) <= MAX_CHARS]
+    skipped = found.skipped + [(f"a text of {len(t):,} characters", f"over {MAX_CHARS:,}")
+                               for t in found.texts if len(t) > MAX_CHARS]
+    found = Texts([found.texts[i] for i in keep], [found.targets[i] for i in keep], found.labels, skipped)
+    return as_polarity(found)
+
+
 def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final: bool = False,
-            progress: bool = False) -> dict:
+            progress: bool = False, custom: Texts | None = None) -> dict:
     from models.sentiment.task import TASK
     pred = load_predictor("sentiment", weights)
-    parts = dict(TASK.texts(root))   # the peers train on what the model did
-    parts["phrasings"] = load_phrasings()[0]
-    sets = {**SETS, **(FINAL_SETS if final else {})}
+    if list(pred.labels) != LABELS:
+        raise DataError(f"{weights} says {', '.join(pred.labels)}: the comparison with VADER and the sets here "
+                        "needs a model that says negative or positive.")
+    notes = []
+    try:
+        parts = dict(TASK.texts(root))   # the peers train on what the model did
+        parts["phrasings"] = load_phrasings()[0]
+        sets = {**SETS, **(FINAL_SETS if final else {})}
+    except DatasetMissing as e:
+        if custom is None:
+            raise
+        # your texts can still be compared with VADER, which trains on nothing
+        parts, sets, peers = {}, {}, tuple(p for p in peers if p == "vader")
+        notes.append(f"{e.sentence} So only your texts are measured, beside VADER: the TF-IDF peers learn from "
+                     "the model's training sentences.")
+    if custom is not None:
+        parts["custom"], sets = custom, {**sets, **CUSTOM}
     rows: dict = {"model": {}}
     for name in sets:
         data = parts[name]
         rows["model"][name] = accuracy([r["label"] for r in pred.predict(data.texts)], data.targets, data.labels)
-    texts = parts["test"].texts
+    texts = (parts.get("test") or parts["custom"]).texts
     rows["model"]["sentences_per_s"] = throughput(pred, texts, repeats)
     for peer_name in tqdm(peers, desc="peers", unit="peer", file=sys.stderr, disable=not progress):
         t0 = time.perf_counter()
@@ -106,29 +158,36 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
         peer.predict(texts)
         row["sentences_per_s"] = len(texts) / (time.perf_counter() - t0)
     margins = {name: 100 * (rows["model"][name] - max(rows[p][name] for p in peers)) for name in sets}
-    return {"weights": weights or "shipped", "threads": torch.get_num_threads(), "train_sentences": len(parts["train"]),
-            "sets": {name: len(parts[name]) for name in sets}, "sst2_test": len(parts["test"]),
-            "rt_test": len(parts["rt_test"]), "rows": rows, "margins_over_best_peer_points": margins,
-            "margin_over_peer_points": 100 * (rows["model"]["test"] - rows["tfidf_logreg"]["test"]),
-            "to_target_points": 100 * (TARGET - rows["model"]["test"])}
+    result = {"weights": weights or "shipped", "threads": torch.get_num_threads(),
+              "train_sentences": len(parts["train"]) if "train" in parts else None,
+              "sets": {name: len(parts[name]) for name in sets}, "rows": rows,
+              "margins_over_best_peer_points": margins, "notes": notes}
+    if "test" in parts:
+        result.update(sst2_test=len(parts["test"]), rt_test=len(parts["rt_test"]),
+                      to_target_points=100 * (TARGET - rows["model"]["test"]))
+        if "tfidf_logreg" in rows:
+            result["margin_over_peer_points"] = 100 * (rows["model"]["test"] - rows["tfidf_logreg"]["test"])
+    return result
 
 
 def table(r: dict) -> str:
     sets = list(r["sets"])
-    head = f"{'model':<34}" + "".join(f" {SETS.get(s, FINAL_SETS.get(s)):>15}" for s in sets) + f" {'sentences/s':>12}"
+    head = f"{'model':<34}" + "".join(f" {NAMES[s]:>15}" for s in sets) + f" {'sentences/s':>12}"
     lines = [head, "-" * len(head)]
     names = {"model": "SentiNet (ours, shipped)" if r["weights"] == "shipped" else f"SentiNet ({r['weights']})",
              **PEERS}
     for key, row in r["rows"].items():
         lines.append(f"{names[key]:<34}" + "".join(f" {row[s]:>15.1%}" for s in sets)
                      + f" {row['sentences_per_s']:>12,.0f}")
-    lines.append("n = " + ", ".join(f"{n:,} {SETS.get(s, FINAL_SETS.get(s))}" for s, n in r["sets"].items())
-                 + f"; trained on {r['train_sentences']:,} sentences; {r['threads']} threads")
+    trained = f"; trained on {r['train_sentences']:,} sentences" if r["train_sentences"] else ""
+    lines.append("n = " + ", ".join(f"{n:,} {NAMES[s]}" for s, n in r["sets"].items())
+                 + f"{trained}; {r['threads']} threads")
     lines.append("margin over the best peer, points: " + ", ".join(
-        f"{SETS.get(s, FINAL_SETS.get(s))} {m:+.1f}" for s, m in r["margins_over_best_peer_points"].items()))
-    lines.append("SST-2 test: " + ("target 85% reached" if r["to_target_points"] <= 0 else
-                                   f"{r['to_target_points']:.1f} points short of the 85% target"))
-    return "\n".join(lines)
+        f"{NAMES[s]} {m:+.1f}" for s, m in r["margins_over_best_peer_points"].items()))
+    if "to_target_points" in r:
+        lines.append("SST-2 test: " + ("target 85% reached" if r["to_target_points"] <= 0 else
+                                       f"{r['to_target_points']:.1f} points short of the 85% target"))
+    return "\n".join(lines + r["notes"])
 
 
 def main(argv=None) -> int:
@@ -141,10 +200,18 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--final", action="store_true",
                    help="also the VADER tweets' and editorials' test splits: read them once, at the end")
+    p.add_argument("--custom", help="also your own labelled texts: a CSV or TSV with a text and a label column")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
-        result = compare(args.weights, args.data, args.repeats, final=args.final, progress=True)
+        custom = None
+        if args.custom:
+            custom, how = load_custom(args.custom)
+            skipped = "; ".join(f"{where} ({why})" for where, why in custom.skipped[:3])
+            print(f"your texts: {len(custom):,}, labels read as {how}" + (
+                f"; {len(custom.skipped):,} skipped: {skipped}{', ...' if len(custom.skipped) > 3 else ''}"
+                if custom.skipped else ""), file=sys.stderr)
+        result = compare(args.weights, args.data, args.repeats, final=args.final, progress=True, custom=custom)
     except (DataError, CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

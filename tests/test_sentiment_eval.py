@@ -1,0 +1,71 @@
+"""python -m models.sentiment.eval --custom: the model beside VADER (and the TF-IDF peers, with the
+datasets) on a user's own labelled texts, and a clear error for files it cannot compare on."""
+import pytest
+
+from data.core.errors import DataError
+from data.sentiment import datasets as sd
+from models.sentiment import eval as se
+
+
+@pytest.mark.parametrize("labels, targets, left_out", [
+    (["positive", "negative", "positive"], [1, 0, 1], 0),
+    (["POS", "neg", "neutral"], [1, 0], 1),
+    (["1", "0", "1.0"], [1, 0, 1], 0),
+    (["-1", "0", "1"], [0, 1], 1),
+    (["5", "1", "3", "2", "4"], [1, 0, 0, 1], 1),
+    (["good", "bad"], [1, 0], 0),
+], ids=["names", "short names and neutral", "0/1", "-1/0/1", "stars", "good/bad"])
+def test_labels_are_read_as_negative_or_positive(labels, targets, left_out):
+    rows = "\n".join(f"text {i},{lab}" for i, lab in enumerate(labels))
+    texts, how = sd.as_polarity(sd.read_labelled(f"text,label\n{rows}\n"))
+    assert texts.labels == ["negative", "positive"] and texts.targets == targets
+    assert len(texts) == len(labels) - left_out
+    assert ("neutral row" in how) == bool(left_out)
+
+
+@pytest.mark.parametrize("data, message", [
+    ("text,label\na,sports\nb,politics\n", "Label the rows negative/positive"),
+    ("text,label\na,5\nb,4\n", "only one of the two is left"),
+    ("text,label\na,neutral\nb,positive\n", "only one of the two is left"),
+    ("text,label\na,7\nb,9\n", "Label the rows"),
+], ids=["topics", "all positive stars", "neutral and positive", "not stars"])
+def test_labels_it_cannot_read_are_a_clear_error(data, message):
+    with pytest.raises(DataError, match=message):
+        sd.as_polarity(sd.read_labelled(data))
+
+
+def test_without_the_datasets_it_compares_with_vader_on_your_texts(tmp_path, capsys):
+    mine = tmp_path / "mine.csv"
+    mine.write_text("review,stars\n\"Works perfectly, I love it\",5\nBroke after a day. Useless.,1\nIt's fine,3\n"
+                    f"{'a' * 30_000},5\n,4\n")
+    assert se.main(["--data", str(tmp_path / "nothing"), "--custom", str(mine), "--repeats", "1"]) == 0
+    out = capsys.readouterr()
+    rows = [line.split()[0] for line in out.out.splitlines()[2:4]]
+    assert rows == ["SentiNet", "VADER"] and "your texts" in out.out
+    assert "SST-2 is missing" in out.out and "n = 2 your texts" in out.out
+    assert "1 neutral row left out" in out.err and "30,000 characters" in out.err and "no text" in out.err
+
+
+@pytest.mark.parametrize("content, message", [
+    ("text,label\na,sports\nb,politics\n", "Label the rows"),
+    ("", "empty"),
+    (None, "cannot read"),
+    ("text,label\n" + "good,1\nbad,0\n" * 10, "is over"),
+], ids=["topics", "empty", "missing", "too big"])
+def test_files_it_cannot_compare_on_are_a_clear_error(tmp_path, capsys, monkeypatch, content, message):
+    monkeypatch.setattr(se, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "mine.csv"
+    if content is not None:
+        path.write_text(content)
+    assert se.main(["--data", str(tmp_path), "--custom", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_a_model_that_does_not_say_negative_or_positive_is_refused(tmp_path, capsys, monkeypatch):
+    class Topics:
+        labels = ["politics", "sports"]
+    monkeypatch.setattr(se, "load_predictor", lambda task, weights: Topics())
+    (tmp_path / "x.csv").write_text("text,label\ngood,1\nbad,0\n")
+    assert se.main(["--weights", "runs/topics", "--custom", str(tmp_path / "x.csv")]) == 2
+    assert "negative or positive" in capsys.readouterr().err
