@@ -14,6 +14,7 @@ from data.sentiment import datasets as sd
 from data.core.errors import DataError, DatasetMissing
 from data.sentiment.text import MAX_CHARS, MAX_TOKENS
 from models.sentiment import bptt as sentiment_bptt
+from models.sentiment.eval import versus_vader
 from models.sentiment.task import TASK
 from models.core.trainer import TrainConfig
 
@@ -110,6 +111,26 @@ def score_csv() -> None:
     st.dataframe(df.head(200), hide_index=True, column_config={"probability": PERCENT})
     st.download_button("Download the scored file (.csv)", df.to_csv(index=False), file_name="scored.csv",
                        mime="text/csv", key="sent_score_download")
+    labelled_comparison(up.getvalue(), {texts[i].strip(): r["label"] for i, r in zip(ok, out)})
+
+
+def labelled_comparison(data: bytes, ours: dict[str, str]) -> None:
+    """When the scored file has labels too: how often the network and VADER are right on them."""
+    if list(predictor.labels) != sd.LABELS:
+        return                      # a model retrained on other labels: nothing to hold VADER against
+    try:
+        found, how = sd.as_polarity(sd.read_labelled(data))
+    except DataError:
+        return                      # no label column, or labels that are not negative / positive
+    with st.spinner("Reading your labelled rows with VADER too…"):
+        r = versus_vader(found, ours)
+    if not r["n"]:
+        return
+    st.markdown(f"**Your file has labels too** (read as {how}): on its {r['n']:,} labelled rows")
+    ours_col, vader_col = st.columns(2)
+    ours_col.metric("this network is right", f"{r['model']:.1%}",
+                    f"{100 * (r['model'] - r['vader']):+.1f} points over VADER")
+    vader_col.metric("VADER is right", f"{r['vader']:.1%}")
 
 
 def compare_cells() -> None:

@@ -72,6 +72,13 @@ def test_score_a_csv_and_bad_csvs(at):
     assert any("Scored 2 texts" in s.value for s in at.success)
     df = at.dataframe[0].value
     assert list(df["sentiment"][:2]) == ["positive", "negative"]
+    assert not at.metric                      # no label column: scoring alone
+    at = upload(at, "sent_score_file", "labelled.csv",
+                "review,stars\nI loved it,5\nAwful and boring,1\nfine I guess,3\n\"great, just great. It broke\",1\n")
+    no_exception(at)
+    assert any("Scored 4 texts" in s.value for s in at.success)
+    assert any("Your file has labels too" in m.value and "3 labelled rows" in m.value for m in at.markdown)
+    assert [m.label for m in at.metric] == ["this network is right", "VADER is right"]
     at = upload(at, "sent_score_file", "bad.csv", "id,words\n1,hi\n")
     no_exception(at)
     assert any("No text column" in e.value for e in at.error)
