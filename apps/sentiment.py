@@ -129,7 +129,7 @@ def labelled_comparison(data: bytes, ours: dict[str, str]) -> None:
     st.markdown(f"**Your file has labels too** (read as {how}): on its {r['n']:,} labelled rows")
     ours_col, vader_col = st.columns(2)
     ours_col.metric("this network is right", f"{r['model']:.1%}",
-                    f"{100 * (r['model'] - r['vader']):+.1f} points over VADER")
+                    f"{100 * (r['model'] - r['vader']):+.1f} points vs VADER")
     vader_col.metric("VADER is right", f"{r['vader']:.1%}")
 
 
