@@ -122,8 +122,8 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
     from models.sentiment.task import TASK
     pred = load_predictor("sentiment", weights)
     if list(pred.labels) != LABELS:
-        raise DataError(f"{weights or 'the shipped model'} says {', '.join(pred.labels)}: the comparison with VADER and the sets here "
-                        "needs a model that says negative or positive.")
+        raise DataError(f"{weights or 'the shipped model'} says {', '.join(pred.labels)}: the comparison with "
+                        "VADER and the sets here needs a model that says negative or positive.")
     notes = []
     try:
         parts = dict(TASK.texts(root))   # the peers train on what the model did
