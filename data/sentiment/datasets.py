@@ -295,6 +295,18 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     return Texts(texts, [index[lab] for lab in raw], labels, skipped)
 
 
+def read_labelled_file(path, max_bytes: int | None = None) -> Texts:
+    """read_labelled on a file; one over `max_bytes` is refused before it is read whole."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DataError(f"{path} is over {max_bytes // 2**20} MB; use a sample of it.")
+    return read_labelled(data)
+
+
 NEGATIVE_NAMES = {"negative", "neg", "bad", "no"}
 POSITIVE_NAMES = {"positive", "pos", "good", "yes"}
 NEUTRAL_NAMES = {"neutral", "neu", "mixed"}

@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from data.core.errors import DataError, DatasetMissing
-from data.sentiment.datasets import LABELS, Texts, as_polarity, load_phrasings, read_labelled
+from data.sentiment.datasets import LABELS, Texts, as_polarity, load_phrasings, read_labelled_file
 from data.sentiment.text import MAX_CHARS
 from models.core.checkpoint import CheckpointError
 from models import load_predictor
@@ -102,14 +102,7 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
 def load_custom(path) -> tuple[Texts, str]:
     """A user's labelled texts for the comparison, as negative / positive, and how the labels were read.
     Texts too long for the model (over MAX_CHARS) are skipped and reported, as empty rows are."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise DataError(f"{path} is over {MAX_FILE_BYTES // 2**20} MB; compare on a sample of it.")
-    found = read_labelled(data)
+    found = read_labelled_file(path, MAX_FILE_BYTES)
     keep = [i for i, t in enumerate(found.texts) if len(t) <= MAX_CHARS]
     skipped = found.skipped + [(f"a text of {len(t):,} characters", f"over {MAX_CHARS:,}")
                                for t in found.texts if len(t) > MAX_CHARS]

@@ -258,11 +258,7 @@ class SentimentTask(Task):
             raise DataError(f"cannot read {path}: {e.strerror or e}") from e
 
     def load_custom(self, path, val_fraction: float = 0.2, seed: int = 0, mix_with: Splits | None = None):
-        try:
-            data = Path(path).read_bytes()
-        except OSError as e:
-            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
-        found = sd.read_labelled(data)
+        found = sd.read_labelled_file(path)
         return self.splits_from_texts(found, val_fraction, seed, source=f"{Path(path).name}"), found
 
     def splits_from_texts(self, found: sd.Texts, val_fraction: float = 0.2, seed: int = 0,
