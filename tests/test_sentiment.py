@@ -108,6 +108,10 @@ def test_texts_to_score_with_or_without_a_header():
     assert rows == [["good movie"], ["bad movie"]]
     with pytest.raises(DataError, match="No text column"):
         sd.read_texts("a,b\n1,2\n")
+    # scoring asks for texts alone: a binary file is not told that it lacks labels
+    with pytest.raises(DataError, match="a column of texts") as e:
+        sd.read_texts(b"\x00\x01PK binary")
+    assert "labels" not in str(e.value)
 
 
 @needs_data

@@ -221,10 +221,11 @@ def load_phrasings() -> tuple[Texts, list[str]]:
 
 
 # ---- a user's CSV / TSV ---------------------------------------------------
-def _csv_rows(data: bytes | str, separators: str) -> list[list[str]]:
+def _csv_rows(data: bytes | str, separators: str, what: str) -> list[list[str]]:
     """The rows of a CSV: split at commas, or at the first of `separators` that the
-    file's start holds more of than commas."""
-    text = decode_text(data, "a CSV or TSV of texts and labels").strip()
+    file's start holds more of than commas. `what` names the file asked for, in the message
+    a binary file gets."""
+    text = decode_text(data, what).strip()
     if not text:
         raise DataError("The file is empty.")
     sample = text[:5000]
@@ -257,7 +258,7 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     """A CSV or TSV with a header row, one text column and one label column (any
     number of classes; labels as words or numbers). Raises DataError naming the
     problem; rows without text or label are skipped and reported."""
-    rows = [r for r in _csv_rows(data, "\t;") if any(c.strip() for c in r)]
+    rows = [r for r in _csv_rows(data, "\t;", "a CSV or TSV of texts and labels") if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise DataError("The file needs a header row and at least one row of data.")
     header, body = rows[0], rows[1:]
@@ -348,7 +349,7 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
 
 def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
     """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
-    rows = [r for r in _csv_rows(data, "\t") if r]
+    rows = [r for r in _csv_rows(data, "\t", "a CSV or TSV with a column of texts, or a text file of one text a line") if r]
     header = rows[0]
     ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
     if ti is None:
