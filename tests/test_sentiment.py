@@ -357,3 +357,8 @@ def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences(
     assert ours["phrasings"] >= max(tfidf["phrasings"], vader["phrasings"]) + 0.04, r
     assert ours["tweets_val"] >= tfidf["tweets_val"] + 0.02, r   # VADER was built on these tweets
     assert r["sst2_test"] == 1821
+    # the written sentences by kind: the same predictions, counted per kind
+    kinds = r["written_by_kind"]
+    assert sum(k["n"] for k in kinds.values()) == r["sets"]["phrasings"]
+    assert sum(k["model"] for k in kinds.values()) == round(ours["phrasings"] * r["sets"]["phrasings"])
+    assert {"contrast", "negation", "emoticon"} <= set(kinds) and set(kinds["negation"]) == {"n", "model", "tfidf_logreg", "vader"}

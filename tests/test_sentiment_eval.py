@@ -69,3 +69,18 @@ def test_a_model_that_does_not_say_negative_or_positive_is_refused(tmp_path, cap
     (tmp_path / "x.csv").write_text("text,label\ngood,1\nbad,0\n")
     assert se.main(["--weights", "runs/topics", "--custom", str(tmp_path / "x.csv")]) == 2
     assert "negative or positive" in capsys.readouterr().err
+
+
+def test_written_sentences_are_counted_by_kind():
+    found = sd.Texts(["great", "awful", "meh", "ok :/"], [1, 0, 0, 0], ["negative", "positive"])
+    kinds = ["idiom", "idiom", "hedge", "emoticon"]
+    said = {"model": ["positive", "negative", "positive", "negative"],
+            "vader": ["positive", "positive", "negative", "negative"]}
+    counts = se.by_kind(kinds, found, said)
+    assert counts == {"emoticon": {"n": 1, "model": 1, "vader": 1}, "hedge": {"n": 1, "model": 0, "vader": 1},
+                      "idiom": {"n": 2, "model": 2, "vader": 1}}
+    r = {"weights": "shipped", "sets": {"phrasings": 4}, "train_sentences": None, "threads": 2, "notes": [],
+         "rows": {"model": {"phrasings": 0.75, "sentences_per_s": 1.0}, "vader": {"phrasings": 0.75, "sentences_per_s": 1.0}},
+         "margins_over_best_peer_points": {"phrasings": 0.0}, "written_by_kind": counts}
+    lines = se.table(r).splitlines()
+    assert lines[-4].split()[-2:] == ["SentiNet", "VADER"] and lines[-1].split() == ["idiom", "2", "2", "1"]

@@ -15,7 +15,9 @@ training sentences).
 Neither test set was trained or tuned on: the rt-polarity test sentences are in
 no SST-2 split, and rt-polarity sentences that SST-2 dev or test hold were
 removed from training. Also prints throughput in batches (sentences/s, median of
---repeats rounds) and how far the model is from the 85% target.
+--repeats rounds), how far the model is from the 85% target, and the written sentences
+(data/sentiment/phrasings.tsv) counted by kind for every model: where the network leads the
+lexicon and where it trails.
 """
 from __future__ import annotations
 
@@ -88,6 +90,18 @@ def versus_vader(found: Texts, ours: dict[str, str]) -> dict:
             "vader": accuracy(vader, targets, found.labels)}
 
 
+def by_kind(kinds: list[str], found: Texts, predicted: dict[str, list[str]]) -> dict:
+    """How many of each kind of written sentence (contrast, negation, emoticon, ...) each model gets
+    right: where the network leads the lexicon and where it does not."""
+    out: dict = {}
+    for i, kind in enumerate(kinds):
+        row = out.setdefault(kind, {"n": 0, **{who: 0 for who in predicted}})
+        row["n"] += 1
+        for who, labels in predicted.items():
+            row[who] += labels[i] == found.labels[found.targets[i]]
+    return dict(sorted(out.items()))
+
+
 def throughput(predictor, texts, repeats: int = 3) -> float:
     """Sentences/s, median of `repeats` rounds, each one predict() call on the whole list
     (the predictor sorts it by length and reads it in batches of 512), tokenizing included."""
@@ -120,7 +134,7 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
     notes = []
     try:
         parts = dict(TASK.texts(root))   # the peers train on what the model did
-        parts["phrasings"] = load_phrasings()[0]
+        parts["phrasings"], kinds = load_phrasings()
         sets = {**SETS, **(FINAL_SETS if final else {})}
     except DatasetMissing as e:
         if custom is None:
@@ -132,9 +146,13 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
     if custom is not None:
         parts["custom"], sets = custom, {**sets, **CUSTOM}
     rows: dict = {"model": {}}
+    written: dict[str, list[str]] = {}     # each model's labels for the written sentences, for by_kind
     for name in sets:
         data = parts[name]
-        rows["model"][name] = accuracy([r["label"] for r in pred.predict(data.texts)], data.targets, data.labels)
+        said = [r["label"] for r in pred.predict(data.texts)]
+        rows["model"][name] = accuracy(said, data.targets, data.labels)
+        if name == "phrasings":
+            written["model"] = said
     texts = (parts.get("test") or parts["custom"]).texts
     rows["model"]["sentences_per_s"] = throughput(pred, texts, repeats)
     for peer_name in tqdm(peers, desc="peers", unit="peer", file=sys.stderr, disable=not progress):
@@ -146,7 +164,10 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
         row = rows[peer_name] = {"fit_seconds": time.perf_counter() - t0}
         for name in sets:
             data = parts[name]
-            row[name] = accuracy([data.labels[i] for i in peer.predict(data.texts)], data.targets, data.labels)
+            said = [data.labels[i] for i in peer.predict(data.texts)]
+            row[name] = accuracy(said, data.targets, data.labels)
+            if name == "phrasings":
+                written[peer_name] = said
         t0 = time.perf_counter()
         peer.predict(texts)
         row["sentences_per_s"] = len(texts) / (time.perf_counter() - t0)
@@ -155,6 +176,8 @@ def compare(weights=None, root=None, repeats: int = 3, peers=tuple(PEERS), final
               "train_sentences": len(parts["train"]) if "train" in parts else None,
               "sets": {name: len(parts[name]) for name in sets}, "rows": rows,
               "margins_over_best_peer_points": margins, "notes": notes}
+    if written:
+        result["written_by_kind"] = by_kind(kinds, parts["phrasings"], written)
     if "test" in parts:
         result.update(sst2_test=len(parts["test"]), rt_test=len(parts["rt_test"]),
                       to_target_points=100 * (TARGET - rows["model"]["test"]))
@@ -180,6 +203,12 @@ def table(r: dict) -> str:
     if "to_target_points" in r:
         lines.append("SST-2 test: " + ("target 85% reached" if r["to_target_points"] <= 0 else
                                        f"{r['to_target_points']:.1f} points short of the 85% target"))
+    if r.get("written_by_kind"):
+        who = list(r["rows"])
+        short = {"model": "SentiNet", "tfidf_logreg": "TF-IDF", "tfidf_chars_logreg": "TF-IDF+chars", "vader": "VADER"}
+        lines += ["", f"{'written sentences, right of n':<34} {'n':>4}" + "".join(f" {short[w]:>12}" for w in who)]
+        lines += [f"{kind:<34} {row['n']:>4}" + "".join(f" {row[w]:>12}" for w in who)
+                  for kind, row in r["written_by_kind"].items()]
     return "\n".join(lines + r["notes"])
 
 
