@@ -35,6 +35,7 @@ from data.sentiment.datasets import LABELS, Texts, as_polarity, load_phrasings, 
 from data.sentiment.text import MAX_CHARS
 from models.core.checkpoint import CheckpointError
 from models import load_predictor
+from models.sentiment.vader import analyzer
 
 TARGET = 0.85
 
@@ -69,11 +70,16 @@ class VaderPeer:
     its compound score is 0 or more. Nothing to train."""
 
     def __init__(self):
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-        self.analyzer = SentimentIntensityAnalyzer()
+        self.analyzer = analyzer()      # VADER 3.3.2's scores in time linear in the text (models/sentiment/vader.py)
 
     def predict(self, texts) -> list[int]:
         return [int(self.analyzer.polarity_scores(t)["compound"] >= 0) for t in texts]
+
+
+def vader_verdict(text: str) -> tuple[str, float]:
+    """VADER's label for one text, read as the peer reads it, and its compound score (-1..1)."""
+    compound = analyzer().polarity_scores(text)["compound"]
+    return LABELS[int(compound >= 0)], compound
 
 
 def accuracy(pred_labels, targets, labels) -> float:
