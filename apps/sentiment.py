@@ -14,7 +14,7 @@ from data.sentiment import datasets as sd
 from data.core.errors import DataError, DatasetMissing
 from data.sentiment.text import MAX_CHARS, MAX_TOKENS
 from models.sentiment import bptt as sentiment_bptt
-from models.sentiment.eval import versus_vader
+from models.sentiment.eval import vader_verdict, versus_vader
 from models.sentiment.task import TASK
 from models.core.trainer import TrainConfig
 
@@ -64,6 +64,14 @@ def read_text(text: str) -> None:
         return
     st.markdown(f"#### Verdict: <span id='verdict'>{html.escape(r['label'])}</span> · {r['score']:.1%}",
                 unsafe_allow_html=True)
+    if list(predictor.labels) == sd.LABELS:     # a model retrained on other labels has no VADER to agree with
+        said, compound = vader_verdict(text)
+        agree = "as the network does" if said == r["label"] else "where the network does not"
+        st.caption(f"VADER, the rule-based lexicon most people reach for first, says **{said}** (compound "
+                   f"{compound:+.2f}), {agree}.", help=(
+                   "VADER adds up the valence of the words in its lexicon with rules for negation, "
+                   "'but', capitals and '!'. Positive here when its compound score is 0 or more, as in "
+                   "python -m models.sentiment.eval."))
     if r["truncated"]:
         st.warning(f"The text is long: the network read its first {MAX_TOKENS} tokens.")
     if not any(r["known"]):

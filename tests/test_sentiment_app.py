@@ -43,6 +43,8 @@ def test_a_review_gets_a_verdict_a_curve_and_word_colours(at):
     md = markdown(at)
     assert "<span id='verdict'>negative</span>" in md
     assert "id='contributions'" in md and "rude" in md
+    # the lexicon most people would otherwise use, on the same text
+    assert any(c.value.startswith("VADER") and "**negative**" in c.value and "as the network does" in c.value for c in at.caption)
 
 
 def test_an_example_fills_the_box(at):
