@@ -322,6 +322,19 @@ def test_cli_predict_and_bad_files(tmp_path, capsys):
     assert predict.main(["sentiment", str(good), str(empty), str(tmp_path / "missing.txt")]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["label"] == "positive" and "no text" in lines[1]["error"] and "cannot read" in lines[2]["error"]
+    # a file is read no further than a text can be long: a pipe or /dev/zero says its size is 0
+    huge = tmp_path / "huge.txt"
+    huge.write_text("great " * 20_000)
+    assert predict.main(["sentiment", str(huge), "--text", "What a delightful, funny film.", "--text", "x" * 30_000]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "over 80,003 bytes" in lines[0]["error"]
+    assert lines[1]["input"] == "What a delightful, funny film." and lines[1]["label"] == "positive"
+    assert len(lines[2]["input"]) == 80 and "paste at most 20,000" in lines[2]["error"]
+    for argv in (["digits", "--text", "seven"], ["sentiment"]):        # a usage error, exit code 2
+        with pytest.raises(SystemExit) as e:
+            predict.main(argv)
+        assert e.value.code == 2
+    assert "--text is for sentiment and typos" in capsys.readouterr().err
 
 
 def test_cli_train_on_a_csv_then_evaluate(tmp_path, capsys):

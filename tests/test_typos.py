@@ -174,7 +174,11 @@ def test_the_predict_command_corrects_a_text_file(tmp_path, capsys):
     assert [c["correction"] for c in out["changes"]] == ["desert", "world"]
     assert main(["typos", str(tmp_path / "huge.txt"), str(tmp_path / "missing.txt")]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert "correct at most 20,000 characters" in lines[0]["error"] and "cannot read" in lines[1]["error"]
+    assert "at most 20,000 characters to correct" in lines[0]["error"] and "cannot read" in lines[1]["error"]
+    # a text given itself, not as a file
+    assert main(["typos", "--text", "the sesert was wrold famous"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["input"] == "the sesert was wrold famous" and out["text"] == "the desert was world famous"
 
 
 def test_trimming_the_padding_changes_no_score():

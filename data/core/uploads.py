@@ -19,3 +19,17 @@ def decode_text(data: bytes | str, what: str) -> str:
     if "\x00" in text:
         raise DataError(f"This is not a text file (it holds binary data, NUL bytes): upload {what}.")
     return text.lstrip("\ufeff")
+
+
+def read_file(path, max_bytes: int, what: str) -> bytes:
+    """A file's bytes, read no further than `max_bytes` (+1, to know it is longer): a size from
+    stat() is no bound for a pipe or /dev/zero, which say 0. A DataError for a missing, unreadable
+    or larger file, naming `what` should be given instead."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+    if len(data) > max_bytes:
+        raise DataError(f"{path} is over {max_bytes:,} bytes: give {what}.")
+    return data

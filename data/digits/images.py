@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from data.core.errors import DataError
 
 MAX_PIXELS = 40_000_000   # refuse decompression bombs and absurd uploads
+MAX_IMAGE_BYTES = 10 * 2**20   # a file's size, as the app's uploader takes
 
 
 class EmptyImageError(DataError):

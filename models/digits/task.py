@@ -11,7 +11,8 @@ from torch.utils.data import TensorDataset
 from data.digits.augment import DigitAugment
 from data.core.class_folders import LoadedClasses, check_examples, load, unzipped
 from data.core.errors import DataError
-from data.digits.images import read_image, to_mnist
+from data.core.uploads import read_file
+from data.digits.images import MAX_IMAGE_BYTES, read_image, to_mnist
 from data.digits.mnist import mnist_floats
 from models.digits.net import LeNet5
 from models.core.predictor import Predictor
@@ -86,10 +87,7 @@ class DigitsTask(Task):
 
     def read_input(self, path: Path):
         """A file given to the command line -> an item for the predictor."""
-        try:
-            return read_image(Path(path).read_bytes())
-        except OSError as e:
-            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+        return read_image(read_file(path, MAX_IMAGE_BYTES, "an image of at most 10 MB, as the app takes"))
 
     def load_custom(self, path: str | Path, val_fraction: float = 0.2, seed: int = 0,
                     mix_with: Splits | None = None) -> tuple[Splits, LoadedClasses]:
@@ -116,7 +114,7 @@ class DigitsTask(Task):
 
 
 def read_digit_file(path: Path) -> np.ndarray:
-    return to_mnist(read_image(Path(path).read_bytes()))
+    return to_mnist(read_image(read_file(path, MAX_IMAGE_BYTES, "images of at most 10 MB")))
 
 
 def load_image_folders(root: str | Path) -> LoadedClasses:

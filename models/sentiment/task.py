@@ -20,8 +20,9 @@ from torch.utils.data import TensorDataset
 from data.sentiment import datasets as sd, idioms as sentiment_idioms, lexicon as sentiment_lexicon, \
     vectors as sentiment_vectors
 from data.core.errors import DataError
+from data.core.uploads import read_file
 from data.core.root import data_root
-from data.sentiment.text import MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
+from data.sentiment.text import MAX_CHARS, MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
     lexicon, tokenize
 from models.core.predictor import Predictor
 from models.core.checkpoint import shipped_path
@@ -252,10 +253,9 @@ class SentimentTask(Task):
                       dataset(parts["test"].texts, parts["test"].targets, vocab), list(sd.LABELS), provenance)
 
     def read_input(self, path):
-        try:
-            return Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+        """A text file named on the command line: its text (UTF-8; a BOM and 4 bytes a character allowed)."""
+        data = read_file(path, 4 * MAX_CHARS + 3, f"a text of at most {MAX_CHARS:,} characters")
+        return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
     def load_custom(self, path, val_fraction: float = 0.2, seed: int = 0, mix_with: Splits | None = None):
         found = sd.read_labelled_file(path)

@@ -18,6 +18,7 @@ from torch.utils.data import TensorDataset
 
 from data.typos import noise as typo_noise, spelling
 from data.core.errors import DataError
+from data.core.uploads import read_file
 from data.typos.features import CandidateIndex, featurize, to_batch
 from models.core.predictor import Predictor
 from models.core.tasks import Splits, Task
@@ -237,8 +238,7 @@ class TyposTask(Task):
     def load_custom(self, path, val_fraction: float = 0.1, seed: int = 0, mix_with=None):
         """From the command line: a word list (.txt: word [count] per line) to add to the
         vocabulary, or a typo,correction CSV to train on."""
-        from pathlib import Path
-        data = Path(path).read_bytes()
+        data = read_file(path, spelling.MAX_LIST_BYTES, f"a word list or CSV of at most {spelling.MAX_LIST_BYTES // 2**20} MB")
         if str(path).lower().endswith(".csv"):
             pairs = spelling.read_pairs_csv(data)
             splits = self.load_splits(val_fraction=val_fraction, seed=seed, extra_pairs=pairs)
@@ -273,14 +273,8 @@ class TyposTask(Task):
 
     def read_input(self, path) -> str:
         """A text file named on the command line: its text, to be corrected as correct_text does."""
-        path = Path(path)
-        try:
-            if path.stat().st_size > 4 * MAX_TEXT:
-                raise DataError(f"{path} is {path.stat().st_size:,} bytes; correct at most {MAX_TEXT:,} characters "
-                                "at once.")
-            return path.read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+        data = read_file(path, 4 * MAX_TEXT, f"at most {MAX_TEXT:,} characters to correct at once")
+        return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
         return TyposPredictor(self.model_from_state(state, card), card)
