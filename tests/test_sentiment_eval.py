@@ -53,7 +53,7 @@ def test_without_the_datasets_it_compares_with_vader_on_your_texts(tmp_path, cap
     ("text,label\n" + "good,1\nbad,0\n" * 10, "is over"),
 ], ids=["topics", "empty", "missing", "too big"])
 def test_files_it_cannot_compare_on_are_a_clear_error(tmp_path, capsys, monkeypatch, content, message):
-    monkeypatch.setattr(se, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(sd, "MAX_FILE_BYTES", 100)     # training reads through the same bound
     path = tmp_path / "mine.csv"
     if content is not None:
         path.write_text(content)

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from data.core.download import DATASETS, sentence_start
 from data.core.errors import DataError, DatasetMissing
-from data.core.uploads import decode_text
+from data.core.uploads import decode_text, read_file
 from data.core.root import find
 
 SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
 RT_FILES = {"negative": "rt-polarity.neg.gz", "positive": "rt-polarity.pos.gz"}
 LABELS = ["negative", "positive"]
 MAX_ROWS = 200_000
+MAX_FILE_BYTES = 64 * 2**20     # a labelled file to train or compare on is read no further than this
 TEXT_NAMES = ("text", "sentence", "review", "tweet", "content", "body", "comment", "message", "document")
 LABEL_NAMES = ("label", "sentiment", "class", "polarity", "category", "target", "rating", "stars", "y")
 
@@ -297,15 +298,9 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
 
 
 def read_labelled_file(path, max_bytes: int | None = None) -> Texts:
-    """read_labelled on a file; one over `max_bytes` is refused before it is read whole."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
-    if max_bytes is not None and len(data) > max_bytes:
-        raise DataError(f"{path} is over {max_bytes // 2**20} MB; use a sample of it.")
-    return read_labelled(data)
+    """read_labelled on a file, read no further than `max_bytes` (MAX_FILE_BYTES): a larger one is refused."""
+    max_bytes = max_bytes or MAX_FILE_BYTES
+    return read_labelled(read_file(path, max_bytes, f"a CSV or TSV of at most {max_bytes / 2**20:g} MB (a sample of it)"))
 
 
 NEGATIVE_NAMES = {"negative", "neg", "bad", "no"}

@@ -61,7 +61,6 @@ SETS = {"dev": "SST-2 dev", "test": "SST-2 test", "rt_test": "RT test", "tweets_
         "phrasings": "written"}
 FINAL_SETS = {"tweets_test": "tweets test", "editorials_test": "editorials test"}
 CUSTOM = {"custom": "your texts"}
-MAX_FILE_BYTES = 64 * 2**20     # --custom: a file is read no further than this
 NAMES = {**SETS, **FINAL_SETS, **CUSTOM}
 
 
@@ -122,7 +121,7 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
 def load_custom(path) -> tuple[Texts, str]:
     """A user's labelled texts for the comparison, as negative / positive, and how the labels were read.
     Texts too long for the model (over MAX_CHARS) are skipped and reported, as empty rows are."""
-    found = read_labelled_file(path, MAX_FILE_BYTES)
+    found = read_labelled_file(path)
     keep = [i for i, t in enumerate(found.texts) if len(t) <= MAX_CHARS]
     skipped = found.skipped + [(f"a text of {len(t):,} characters", f"over {MAX_CHARS:,}")
                                for t in found.texts if len(t) > MAX_CHARS]
