@@ -95,6 +95,11 @@ def test_one_class_or_an_empty_class_is_refused(tmp_path):
     (tmp_path / "two" / "c").mkdir()
     with pytest.raises(DataError, match="no usable files.*c"):
         scan(tmp_path / "two", {".png"})
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(DataError, match="is not a folder: give a folder"):
+        scan(tmp_path / "a.txt", {".png"})
+    with pytest.raises(DataError, match="does not exist: give a folder"):
+        scan(tmp_path / "missing", {".png"})
 
 
 def test_zip_with_a_wrapping_folder(tmp_path):

@@ -41,7 +41,8 @@ def _is_hidden(p: Path) -> bool:
 def scan(root: str | os.PathLike, extensions: set[str]) -> ClassFiles:
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"{root} is not a folder.")
+        what = "does not exist" if not root.exists() else "is not a folder"
+        raise DataError(f"{root} {what}: give a folder (or a .zip) with one folder of examples per class.")
     subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not _is_hidden(p))
     loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in extensions]
     # a zip of one folder that holds the class folders: step inside it
