@@ -134,7 +134,9 @@ def labelled_comparison(data: bytes, ours: dict[str, str]) -> None:
         r = versus_vader(found, ours)
     if not r["n"]:
         return
-    st.markdown(f"**Your file has labels too** (read as {how}): on its {r['n']:,} labelled rows")
+    which = f"its first {r['n']:,} labelled rows (the rest are left out: VADER is slow on long files)" \
+        if r["cut"] else f"its {r['n']:,} labelled rows"
+    st.markdown(f"**Your file has labels too** (read as {how}): on {which}")
     ours_col, vader_col = st.columns(2)
     ours_col.metric("this network is right", f"{r['model']:.1%}",
                     f"{100 * (r['model'] - r['vader']):+.1f} points vs VADER")

@@ -84,3 +84,13 @@ def test_written_sentences_are_counted_by_kind():
          "margins_over_best_peer_points": {"phrasings": 0.0}, "written_by_kind": counts}
     lines = se.table(r).splitlines()
     assert lines[-4].split()[-2:] == ["SentiNet", "VADER"] and lines[-1].split() == ["idiom", "2", "2", "1"]
+
+
+def test_the_comparison_with_vader_reads_a_bounded_share_of_a_long_file():
+    found = sd.Texts(["good fun", "awful", "great " * 10, "bad"], [1, 0, 1, 0], ["negative", "positive"])
+    ours = {"good fun": "positive", "awful": "negative", "great " * 10: "negative", "bad": "negative"}
+    r = se.versus_vader(found, ours)
+    assert r == {"n": 4, "cut": False, "model": 0.75, "vader": 1.0}
+    r = se.versus_vader(found, ours, max_chars=20)       # the rows up to 20 characters: the first two
+    assert r["n"] == 2 and r["cut"] and r["model"] == 1.0
+    assert se.versus_vader(found, ours, max_chars=1)["n"] == 1     # at least one row, however long

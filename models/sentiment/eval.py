@@ -85,13 +85,23 @@ def accuracy(pred_labels, targets, labels) -> float:
     return sum(labels[t] == p for p, t in zip(pred_labels, targets)) / max(len(targets), 1)
 
 
-def versus_vader(found: Texts, ours: dict[str, str]) -> dict:
+def versus_vader(found: Texts, ours: dict[str, str], max_chars: int = 2_000_000) -> dict:
     """A user's labelled texts (as_polarity): how often the model and VADER are right. `ours` is the
-    model's label for each text, from the pass that scored them (a text it did not score is left out)."""
-    texts = [t for t in found.texts if t in ours]
-    targets = [y for t, y in zip(found.texts, found.targets) if t in ours]
+    model's label for each text, from the pass that scored them (a text it did not score is left out).
+    The rows are taken in order until they hold `max_chars` characters (VADER reads about a million a
+    second, fewer when they are emoji); "cut" says whether rows were left out."""
+    texts, targets, used = [], [], 0
+    for t, y in zip(found.texts, found.targets):
+        if t not in ours:
+            continue
+        used += len(t)
+        if used > max_chars and texts:
+            break
+        texts.append(t)
+        targets.append(y)
     vader = [found.labels[i] for i in VaderPeer().predict(texts)]
-    return {"n": len(texts), "model": accuracy([ours[t] for t in texts], targets, found.labels),
+    return {"n": len(texts), "cut": len(texts) < sum(t in ours for t in found.texts),
+            "model": accuracy([ours[t] for t in texts], targets, found.labels),
             "vader": accuracy(vader, targets, found.labels)}
 
 
