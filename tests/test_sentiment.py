@@ -3,6 +3,7 @@ through time in the recurrent layer, the predictor on bad input, the CLIs, and
 the shipped model's accuracy on SST-2 test beside the TF-IDF peer."""
 import json
 import os
+import random
 import re
 from pathlib import Path
 
@@ -37,6 +38,34 @@ def test_tokenizer_handles_what_people_type(text, tokens):
 def test_tokenizer_never_fails_on_any_script(text):
     toks = tokenize(text)
     assert all(t and " " not in t for t in toks)
+
+
+# the bare-domain rule as it was, before it looked only from the start of a run: the reference
+OLD_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|co|uk|de)(?:/\S*)?\b", re.I)
+
+
+def test_bare_domains_become_url_as_before_in_linear_time():
+    from data.sentiment.text import normalise
+    assert tokenize("see example.com, or .example.com and foo-bar.co.uk/x?y=1") == \
+        ["see", "<url>", ",", "or", ".", "<url>", "and", "<url>"]
+    rng = random.Random(0)
+    alphabet = list("ab.-/ _:@co") + ["com", "uk", "é", "1", "De"]
+    for _ in range(20_000):        # the same text as the old rule, whatever the dots and hyphens
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        assert normalise(t) == normalise(OLD_URL_RE.sub(" <url> ", t)), t
+    # dotted runs with no domain in them: the old rule took 12 s on the first
+    for text in ("a." * 10_000, "a-" * 10_000, "ab.cd-" * 3_333):
+        assert "<url>" not in tokenize(text)
+
+
+@needs_data
+def test_the_url_rule_reads_every_dataset_text_as_before():
+    from data.sentiment.text import _URL_RE
+    from models.sentiment.task import TASK
+    parts = TASK.texts(os.environ["BACKPROP_DATA"])
+    texts = [t for p in parts.values() if hasattr(p, "texts") for t in p.texts] + sd.load_phrasings()[0].texts
+    new = [_URL_RE.sub(lambda m: f"{m.group('lead') or ''} <url> ", t) for t in texts]
+    assert new == [OLD_URL_RE.sub(" <url> ", t) for t in texts]
 
 
 def test_unseen_words_get_sub_word_pieces_not_one_unknown():
