@@ -300,7 +300,8 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
 def read_labelled_file(path, max_bytes: int | None = None) -> Texts:
     """read_labelled on a file, read no further than `max_bytes` (MAX_FILE_BYTES): a larger one is refused."""
     max_bytes = max_bytes or MAX_FILE_BYTES
-    return read_labelled(read_file(path, max_bytes, f"a CSV or TSV of at most {max_bytes / 2**20:g} MB (a sample of it)"))
+    what = f"a CSV or TSV of at most {max_bytes / 2**20:g} MB (a sample of it)"
+    return read_labelled(read_file(path, max_bytes, what))
 
 
 NEGATIVE_NAMES = {"negative", "neg", "bad", "no"}
@@ -344,7 +345,8 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
 
 def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
     """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
-    rows = [r for r in _csv_rows(data, "\t", "a CSV or TSV with a column of texts, or a text file of one text a line") if r]
+    what = "a CSV or TSV with a column of texts, or a text file of one text a line"
+    rows = [r for r in _csv_rows(data, "\t", what) if r]
     header = rows[0]
     ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
     if ti is None:

@@ -238,7 +238,8 @@ class TyposTask(Task):
     def load_custom(self, path, val_fraction: float = 0.1, seed: int = 0, mix_with=None):
         """From the command line: a word list (.txt: word [count] per line) to add to the
         vocabulary, or a typo,correction CSV to train on."""
-        data = read_file(path, spelling.MAX_LIST_BYTES, f"a word list or CSV of at most {spelling.MAX_LIST_BYTES // 2**20} MB")
+        data = read_file(path, spelling.MAX_LIST_BYTES,
+                         f"a word list or CSV of at most {spelling.MAX_LIST_BYTES // 2**20} MB")
         if str(path).lower().endswith(".csv"):
             pairs = spelling.read_pairs_csv(data)
             splits = self.load_splits(val_fraction=val_fraction, seed=seed, extra_pairs=pairs)
