@@ -310,6 +310,9 @@ def test_pairs_and_lists_are_bounded():
     from data.typos.spelling import Vocabulary, read_pairs_csv
     with pytest.raises(DataError, match="a word is at most 40"):
         read_pairs_csv("typo,correction\nsesert," + "d" * 100)
+    # a line is measured before it is split: the separator's \s* was quadratic in a run of spaces
+    with pytest.raises(DataError, match="Line 2 is 1,000,002 characters long"):
+        read_pairs_csv("teh,the\na" + " " * 1_000_000 + "b\n")
     with pytest.raises(DataError, match="the limit is 20 MB"):
         Vocabulary.from_user_list("word\n" * (5 * 1024**2))
 

@@ -272,6 +272,7 @@ def hard_pairs(vocab: Vocabulary | None = None, sample: int | None = None, seed:
 # ---- a user's pairs ---------------------------------------------------------------
 
 PAIR_SEPARATOR = re.compile(r"\s*(?:->|→|\t|,)\s*")
+MAX_PAIR_LINE = 4 * MAX_WORD_CHARS + 40     # two quoted words, a separator and some spaces, with room to spare
 PAIR_HEADERS = {"typo", "typos", "misspelling", "misspelled", "wrong", "error", "input", "source",
                 "correction", "corrected", "correct", "right", "target", "word", "fix", "output"}
 
@@ -282,6 +283,11 @@ def read_pairs_csv(data: bytes | str, max_rows: int = 100_000) -> list[tuple[str
     lines = _lines(_decode(data, "pairs file"))
     out = []
     for n, line in lines:
+        # checked before the split: from every space of a long run of them the separator's \s* scans to
+        # the run's end, so one line of a million spaces would take hours
+        if len(line) > MAX_PAIR_LINE:
+            raise DataError(f"Line {n} is {len(line):,} characters long; a line holds one typo and its "
+                            f"correction, each at most {MAX_WORD_CHARS} letters.")
         fields = [f.strip().strip('"').strip().lower() for f in PAIR_SEPARATOR.split(line)]
         if n == lines[0][0] and len(fields) == 2 and set(fields) <= PAIR_HEADERS:
             continue
