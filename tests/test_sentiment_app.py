@@ -75,6 +75,13 @@ def test_score_a_csv_and_bad_csvs(at):
     df = at.dataframe[0].value
     assert list(df["sentiment"][:2]) == ["positive", "negative"]
     assert not at.metric                      # no label column: scoring alone
+    assert not at.warning
+    # a comma in an unquoted text makes a row wider than the header: scored, and the user is told
+    at = upload(at, "sent_score_file", "commas.csv", "id,text\n1,great, really great\n2,Awful and boring\n")
+    no_exception(at)
+    assert any("Scored 2 texts" in s.value for s in at.success)
+    assert any("1 row of 2 has more values than the header's 2" in w.value for w in at.warning)
+    assert list(at.dataframe[0].value.columns) == ["id", "text", "sentiment", "probability"]
     at = upload(at, "sent_score_file", "labelled.csv",
                 "review,stars\nI loved it,5\nAwful and boring,1\nfine I guess,3\n\"great, just great. It broke\",1\n")
     no_exception(at)
