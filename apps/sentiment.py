@@ -12,6 +12,7 @@ from apps.components.custom_data import missing_data, official_splits
 from apps.components.training_panel import training_panel
 from data.sentiment import datasets as sd
 from data.core.errors import DataError, DatasetMissing
+from data.core.uploads import column_names
 from data.sentiment.text import MAX_CHARS, MAX_TOKENS
 from models.sentiment import bptt as sentiment_bptt
 from models.sentiment.eval import vader_verdict, versus_vader
@@ -110,7 +111,8 @@ def score_csv() -> None:
         st.error(f"Cannot score {up.name}: {e}")
         return
     width = len(header)
-    df = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=header) if rows else pd.DataFrame()
+    own, (said, prob) = column_names(header, ["sentiment", "probability"])   # theirs are never overwritten
+    df = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=own)
     if wide := sum(len(r) > width for r in rows):
         st.warning(f"{wide:,} row{'s' * (wide > 1)} of {len(rows):,} {'have' if wide > 1 else 'has'} more values than "
                    f"the header's {width} (a comma inside a text that is not in quotes?): what is past the last "
@@ -118,11 +120,11 @@ def score_csv() -> None:
     labels, probs = [""] * len(rows), [float("nan")] * len(rows)
     for i, r in zip(ok, out):        # whole columns at once: a .loc per row took 70 s for 50,000 rows
         labels[i], probs[i] = r["label"], r["score"]
-    df["sentiment"], df["probability"] = labels, probs
+    df[said], df[prob] = labels, probs
     skipped = len(texts) - len(ok)
     st.success(f"Scored {len(ok):,} texts" + (f"; {skipped:,} empty or over {MAX_CHARS:,} characters left "
                                                "unscored" if skipped else "") + ".")
-    st.dataframe(df.head(200), hide_index=True, column_config={"probability": PERCENT})
+    st.dataframe(df.head(200), hide_index=True, column_config={prob: PERCENT})
     st.download_button("Download the scored file (.csv)", df.to_csv(index=False), file_name="scored.csv",
                        mime="text/csv", key="sent_score_download")
     labelled_comparison(up.getvalue(), {texts[i].strip(): r["label"] for i, r in zip(ok, out)})

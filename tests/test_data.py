@@ -141,3 +141,10 @@ def test_mnist_from_the_data_root():
     x, y = load_mnist("test")
     assert x.shape == (10000, 28, 28) and y.shape == (10000,)
     assert sorted(y.unique().tolist()) == list(range(10))
+
+
+def test_column_names_keep_the_users_columns_apart_from_the_added_ones():
+    from data.core.uploads import column_names
+    assert column_names(["id", "text"], ["sentiment"]) == (["id", "text"], ["sentiment"])
+    assert column_names(["", "text", "text", "sentiment", "sentiment (model)"], ["sentiment", "probability"]) == (
+        ["column 1", "text", "text (2)", "sentiment", "sentiment (model)"], ["sentiment (model) (2)", "probability"])

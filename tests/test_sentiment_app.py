@@ -82,6 +82,12 @@ def test_score_a_csv_and_bad_csvs(at):
     assert any("Scored 2 texts" in s.value for s in at.success)
     assert any("1 row of 2 has more values than the header's 2" in w.value for w in at.warning)
     assert list(at.dataframe[0].value.columns) == ["id", "text", "sentiment", "probability"]
+    # the file's own columns are kept: a repeated or blank name, and a "sentiment" column of its own
+    at = upload(at, "sent_score_file", "own.csv", ",text,text,sentiment\n1,great film,x,negative\n")
+    no_exception(at)
+    df = at.dataframe[0].value
+    assert list(df.columns) == ["column 1", "text", "text (2)", "sentiment", "sentiment (model)", "probability"]
+    assert list(df["sentiment"]) == ["negative"] and list(df["sentiment (model)"]) == ["positive"]
     at = upload(at, "sent_score_file", "labelled.csv",
                 "review,stars\nI loved it,5\nAwful and boring,1\nfine I guess,3\n\"great, just great. It broke\",1\n")
     no_exception(at)

@@ -33,3 +33,20 @@ def read_file(path, max_bytes: int, what: str) -> bytes:
     if len(data) > max_bytes:
         raise DataError(f"{path} is over {max_bytes:,} bytes: give {what}.")
     return data
+
+
+def column_names(header: list[str], added: list[str]) -> tuple[list[str], list[str]]:
+    """A user's header made fit to be a table's columns (a blank name becomes "column N", a repeated
+    one "name (2)"), and the names of the columns a tool adds, moved aside from any the file already
+    has ("sentiment" -> "sentiment (model)"): the user's own columns are never overwritten."""
+    seen: set[str] = set()
+
+    def fresh(name: str) -> str:
+        out, n = name, 2
+        while out in seen:
+            out, n = f"{name} ({n})", n + 1
+        seen.add(out)
+        return out
+
+    own = [fresh(h.strip() or f"column {i}") for i, h in enumerate(header, 1)]
+    return own, [fresh(a if a not in seen else f"{a} (model)") for a in added]
