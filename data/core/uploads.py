@@ -35,6 +35,12 @@ def read_file(path, max_bytes: int, what: str) -> bytes:
     return data
 
 
+def read_text_file(path, max_bytes: int, what: str) -> str:
+    """read_file, as UTF-8 text (bytes it cannot read replaced, a byte-order mark dropped): a text
+    named on the command line."""
+    return read_file(path, max_bytes, what).decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
 def column_names(header: list[str], added: list[str]) -> tuple[list[str], list[str]]:
     """A user's header made fit to be a table's columns (a blank name becomes "column N", a repeated
     one "name (2)"), and the names of the columns a tool adds, moved aside from any the file already

@@ -20,7 +20,7 @@ from torch.utils.data import TensorDataset
 from data.sentiment import datasets as sd, idioms as sentiment_idioms, lexicon as sentiment_lexicon, \
     vectors as sentiment_vectors
 from data.core.errors import DataError
-from data.core.uploads import read_file
+from data.core.uploads import read_text_file
 from data.core.root import data_root
 from data.sentiment.text import MAX_CHARS, MAX_TOKENS, PAD, UNK, URL, USER, Vocabulary, check_text, encode, encode_tokens, \
     lexicon, tokenize
@@ -254,8 +254,7 @@ class SentimentTask(Task):
 
     def read_input(self, path):
         """A text file named on the command line: its text (UTF-8; a BOM and 4 bytes a character allowed)."""
-        data = read_file(path, 4 * MAX_CHARS + 3, f"a text of at most {MAX_CHARS:,} characters")
-        return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        return read_text_file(path, 4 * MAX_CHARS + 3, f"a text of at most {MAX_CHARS:,} characters")
 
     def load_custom(self, path, val_fraction: float = 0.2, seed: int = 0, mix_with: Splits | None = None):
         found = sd.read_labelled_file(path)

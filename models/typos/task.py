@@ -18,7 +18,7 @@ from torch.utils.data import TensorDataset
 
 from data.typos import noise as typo_noise, spelling
 from data.core.errors import DataError
-from data.core.uploads import read_file
+from data.core.uploads import read_file, read_text_file
 from data.typos.features import CandidateIndex, featurize, to_batch
 from models.core.predictor import Predictor
 from models.core.tasks import Splits, Task
@@ -274,8 +274,7 @@ class TyposTask(Task):
 
     def read_input(self, path) -> str:
         """A text file named on the command line: its text, to be corrected as correct_text does."""
-        data = read_file(path, 4 * MAX_TEXT, f"at most {MAX_TEXT:,} characters to correct at once")
-        return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        return read_text_file(path, 4 * MAX_TEXT, f"at most {MAX_TEXT:,} characters to correct at once")
 
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
         return TyposPredictor(self.model_from_state(state, card), card)
