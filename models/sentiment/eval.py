@@ -90,17 +90,16 @@ def versus_vader(found: Texts, ours: dict[str, str], max_chars: int = 2_000_000)
     model's label for each text, from the pass that scored them (a text it did not score is left out).
     The rows are taken in order until they hold `max_chars` characters (VADER reads about a million a
     second, fewer when they are emoji); "cut" says whether rows were left out."""
+    scored = [(t, y) for t, y in zip(found.texts, found.targets) if t in ours]
     texts, targets, used = [], [], 0
-    for t, y in zip(found.texts, found.targets):
-        if t not in ours:
-            continue
+    for t, y in scored:
         used += len(t)
         if used > max_chars and texts:
             break
         texts.append(t)
         targets.append(y)
     vader = [found.labels[i] for i in VaderPeer().predict(texts)]
-    return {"n": len(texts), "cut": len(texts) < sum(t in ours for t in found.texts),
+    return {"n": len(texts), "cut": len(texts) < len(scored),
             "model": accuracy([ours[t] for t in texts], targets, found.labels),
             "vader": accuracy(vader, targets, found.labels)}
 
