@@ -53,6 +53,25 @@ def test_candidate_index_finds_what_symspellpy_finds(predictor):
         assert edits == list(range(len(edits)))
 
 
+def test_the_compact_delete_table_pools_what_a_dict_of_lists_would():
+    import random
+    from data.typos.deletes import DeleteTable, deletes
+    rng = random.Random(0)
+    words = list(dict.fromkeys("".join(rng.choice("abcde") for _ in range(rng.randint(1, 9))) for _ in range(3000)))
+    table = DeleteTable(words, lambda w: deletes(w[:7], 2), chunk=500)    # several chunks
+    ref: dict[str, set[str]] = {}
+    for w in words:
+        for d in deletes(w[:7], 2):
+            ref.setdefault(d, set()).add(w)
+    for typo in words[:300] + ["", "zzz", "abcdeabcde", "a" * 40]:
+        wanted = deletes(typo[:7], 2)
+        assert table.pool(wanted) == set().union(*(ref.get(d, set()) for d in wanted)), typo
+    assert len(table) == len(ref)
+    assert DeleteTable([], lambda w: deletes(w, 2)).pool({"a", "b"}) == set()
+    with pytest.raises(TypeError, match="build it again"):      # its hashes mean nothing in another process
+        __import__("pickle").dumps(table)
+
+
 def test_unique_rows_is_torch_unique():
     import torch
     from models.typos.net import unique_rows

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
 
 import numpy as np
 import torch
 from editdistpy import damerau_osa, levenshtein
 
+from data.typos.deletes import DeleteTable, deletes
 from data.typos.sounds import SoundIndex, sound_key
 
 MAX_LEN = 20          # characters kept per word
@@ -152,15 +152,6 @@ def key_distance(typo: str, cand: str) -> int:
     return 3 if d < 0 else d
 
 
-def deletes(word: str, n: int) -> set[str]:
-    """Every string made by deleting up to n characters of `word` (itself included)."""
-    out, frontier = {word}, {word}
-    for _ in range(n):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
-        out |= frontier
-    return out
-
-
 class CandidateIndex:
     """Known words within two edits of what was typed (plus the word itself when
     it is known), the closest and most common first; then, unless a common word is
@@ -182,11 +173,7 @@ class CandidateIndex:
         self.counts = counts
         self.total = float(sum(counts.values())) or 1.0
         self.max_distance = max_distance
-        table: dict[str, list[str]] = {}
-        for w in counts:
-            for d in deletes(w[:self.PREFIX], max_distance):
-                table.setdefault(d, []).append(w)
-        self.table = table
+        self.table = DeleteTable(list(counts), lambda w: deletes(w[:self.PREFIX], max_distance))
         self.sounds = SoundIndex(counts)
         self.lookup = lru_cache(maxsize=200_000)(self._lookup)
 
@@ -194,7 +181,7 @@ class CandidateIndex:
         # short words have hundreds of neighbours two edits away, and people's slips in
         # them are single edits: one edit is enough there, and far faster
         reach = 1 if len(word) <= 4 else self.max_distance
-        pool = set(chain.from_iterable(map(self.table.get, deletes(word[:self.PREFIX], reach), repeat(()))))
+        pool = self.table.pool(deletes(word[:self.PREFIX], reach))
         n, distance, counts = len(word), damerau_osa.distance, self.counts
         found = [(k, -counts[w], w) for w in pool
                  if abs(len(w) - n) <= reach and (k := distance(word, w, reach)) >= 0]
