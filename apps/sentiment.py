@@ -122,7 +122,7 @@ def score_csv() -> None:
         labels[i], probs[i] = r["label"], r["score"]
     df[said], df[prob] = labels, probs
     skipped = len(texts) - len(ok)
-    st.success(f"Scored {len(ok):,} texts" + (f"; {skipped:,} empty or over {MAX_CHARS:,} characters left "
+    st.success(f"Scored {len(ok):,} text{'' if len(ok) == 1 else 's'}" + (f"; {skipped:,} empty or over {MAX_CHARS:,} characters left "
                                                "unscored" if skipped else "") + ".")
     st.dataframe(df.head(200), hide_index=True, column_config={prob: PERCENT})
     st.download_button("Download the scored file (.csv)", df.to_csv(index=False), file_name="scored.csv",

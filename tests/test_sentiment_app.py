@@ -88,6 +88,7 @@ def test_score_a_csv_and_bad_csvs(at):
     df = at.dataframe[0].value
     assert list(df.columns) == ["column 1", "text", "text (2)", "sentiment", "sentiment (model)", "probability"]
     assert list(df["sentiment"]) == ["negative"] and list(df["sentiment (model)"]) == ["positive"]
+    assert any(s.value.startswith("Scored 1 text.") for s in at.success)
     at = upload(at, "sent_score_file", "labelled.csv",
                 "review,stars\nI loved it,5\nAwful and boring,1\nfine I guess,3\n\"great, just great. It broke\",1\n")
     no_exception(at)

@@ -72,13 +72,18 @@ class VaderPeer:
         self.analyzer = analyzer()      # VADER 3.3.2's scores in time linear in the text (models/sentiment/vader.py)
 
     def predict(self, texts) -> list[int]:
-        return [int(self.analyzer.polarity_scores(t)["compound"] >= 0) for t in texts]
+        return [vader_positive(self.analyzer.polarity_scores(t)["compound"]) for t in texts]
+
+
+def vader_positive(compound: float) -> int:
+    """VADER's compound score read as two classes, as the peer reads it everywhere: 1 when it is 0 or more."""
+    return int(compound >= 0)
 
 
 def vader_verdict(text: str) -> tuple[str, float]:
     """VADER's label for one text, read as the peer reads it, and its compound score (-1..1)."""
     compound = analyzer().polarity_scores(text)["compound"]
-    return LABELS[int(compound >= 0)], compound
+    return LABELS[vader_positive(compound)], compound
 
 
 def accuracy(pred_labels, targets, labels) -> float:
