@@ -136,6 +136,10 @@ BAD = {
     "too many rows": (csv_text(good_rows(n=120)), "at most 100"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     "no numeric columns": (csv_text([["a", "b", "c", "d"]] * 12), "two numeric feature columns"),
+    # infinite in 32-bit floats: the trainer would have called it a learning rate too high
+    "beyond float32": (bad_feature("1e39"), "Row 5, column 'x2' is '1e39': the Lab's networks compute in 32-bit"),
+    "one value to float32": (csv_text([[1e12 + i, i, i % 2] for i in range(20)], header=["t", "x", "y"]),
+                             "Column 't' varies only in digits that 32-bit floats do not hold"),
 }
 
 

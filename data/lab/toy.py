@@ -20,6 +20,10 @@ from data.core.uploads import decode_text
 
 DATASETS = ["xor", "moons", "circles", "spirals"]
 MIN_ROWS, MAX_CLASSES = 10, 10
+# the Lab's networks compute in 32-bit floats (the largest is about 3.4e38) and its normalisation
+# experiment multiplies a feature by 100: a larger value would become infinite and the run's
+# loss NaN, which the trainer can only blame on the learning rate
+MAX_VALUE = 1e30
 
 
 @dataclass
@@ -193,6 +197,10 @@ def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:
             if not math.isfinite(v):
                 raise DataError(f"Row {line}, column {label_of(j)} is {cells[j]!r}: NaN and infinite values "
                                 "are not allowed. Remove or fill in those rows.")
+            if abs(v) > MAX_VALUE:
+                raise DataError(f"Row {line}, column {label_of(j)} is {cells[j]!r}: the Lab's networks compute "
+                                f"in 32-bit floats, so a feature is at most ±{MAX_VALUE:g}. Rescale that column "
+                                "(divide it by a power of ten).")
             row.append(v)
         if not cells[-1]:
             raise DataError(f"Row {line} has no label (column {label_of(width - 1)} is empty).")
@@ -213,8 +221,16 @@ def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:
     name = f"CSV: features {label_of(cols[0])} and {label_of(cols[1])}, label {label_of(width - 1)}"
     if width > 3:
         name += f" (of {width} columns; the others are ignored)"
-    return Points(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64), classes, name,
-                  features=[names[cols[0]], names[cols[1]]])
+    exact = torch.tensor(x, dtype=torch.float64)
+    x32 = exact.float()
+    for k, j in enumerate(cols):
+        # 32-bit floats hold about 7 significant digits: 1e12 + i for small i is one value to them
+        if (exact[:, k] != exact[0, k]).any() and (x32[:, k] == x32[0, k]).all():
+            spread = float(exact[:, k].max() - exact[:, k].min())
+            raise DataError(f"Column {label_of(j)} varies only in digits that 32-bit floats do not hold (values "
+                            f"around {float(exact[0, k]):g}, {spread:g} apart at most), so the network would "
+                            "see one value. Subtract a typical value from that column first.")
+    return Points(x32, torch.tensor(y, dtype=torch.int64), classes, name, features=[names[cols[0]], names[cols[1]]])
 
 
 def _classes(labels: list[str]) -> tuple[list[str], list[int]]:
