@@ -72,6 +72,37 @@ def test_bad_files_are_clear_errors(tmp_path):
         clip_16k(np.zeros(0, np.float32), 16000)
 
 
+def test_a_small_file_cannot_decode_to_gigabytes():
+    from data.speech.audio import MAX_DECODED
+    # 10 s of 8 silent channels at 384 kHz: a FLAC of a few dozen KB, 31 million samples decoded
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", samplerate=384_000, channels=8, format="FLAC", subtype="PCM_16") as f:
+        for _ in range(10):
+            f.write(np.zeros((384_000, 8), np.float32))
+    assert len(buf.getvalue()) < 100_000
+    wave, sr, notes = decode_recording(buf.getvalue())
+    assert len(wave) == MAX_DECODED // 8 and notes[-1] == "10.0 s long: only the first 7.5 s are used"
+    # 64 channels (Vorbis allows 255) are refused from the header, before anything is decoded
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", samplerate=16_000, channels=64, format="OGG", subtype="VORBIS") as f:
+        f.write(np.zeros((16_000, 64), np.float32))
+    with pytest.raises(DataError, match="64 channels: recordings of up to 32"):
+        decode_recording(buf.getvalue())
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(1000, np.float32), 500, format="WAV")
+    with pytest.raises(DataError, match="sample rate of 500 Hz"):
+        read_audio(buf.getvalue())
+
+
+def test_reading_block_by_block_mixes_every_frame_as_one_read_would():
+    # 3 channels of different noise, a length no block size divides: mono is each frame's mean
+    x = np.random.default_rng(0).uniform(-1, 1, (1_000_003, 3)).astype(np.float32)
+    buf = io.BytesIO()
+    sf.write(buf, x, 16_000, format="WAV", subtype="FLOAT")
+    wave, sr = read_audio(buf.getvalue(), max_seconds=None)
+    assert sr == 16_000 and np.allclose(wave, x.mean(axis=1), atol=1e-7)
+
+
 def test_decoding_notes_stereo_rate_and_length(tmp_path):
     stereo48 = np.stack([tone(1, 48000), tone(1, 48000, 300)], axis=1)
     buf = io.BytesIO()

@@ -35,6 +35,11 @@ TOP_DB = 80.0      # the spectrogram floor, below each clip's loudest cell
 SILENCE_DBFS = -50.0   # a clip whose loudest 30 ms stay below this is silence
 MAX_SECONDS = 60.0     # longer recordings are cut here (the app says so)
 MIN_RATE, MAX_RATE = 1_000, 384_000     # sample rates a recording may have
+MAX_CHANNELS = 32      # more is no microphone's recording
+# samples decoded from one file, all channels counted: 60 s of 384 kHz mono or of 48 kHz in 8
+# channels. A 117 KB OGG of 64 silent channels at 192 kHz decoded to 3.5 GB in 14 s
+MAX_DECODED = 23_040_000
+BLOCK = 2 ** 20        # samples decoded at once (all channels), mixed to mono before the next block
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus"}
 
 
@@ -62,19 +67,31 @@ def _open(source: bytes | str | os.PathLike, name: str = ""):
 
 
 def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MAX_SECONDS) -> tuple[np.ndarray, int]:
-    """Decode a file (path or bytes) -> (mono float32 samples, sample rate).
-    A file that is not audio, or holds no samples, is a DataError."""
+    """Decode a file (path or bytes) -> (mono float32 samples, sample rate): its first
+    max_seconds, and never more than MAX_DECODED samples over all its channels (a
+    compressed file's size says nothing of what it decodes to). A file that is not
+    audio, holds no samples, or has an impossible rate or channel count is a DataError."""
     name = "the upload" if isinstance(source, (bytes, bytearray)) else str(source)
     with _open(source, name) as f:
-        sr = f.samplerate
+        sr, channels = f.samplerate, f.channels
+        # checked before decoding: the header alone says how much work and memory the file asks for
+        if not MIN_RATE <= sr <= MAX_RATE:
+            raise DataError(f"{name} has a sample rate of {sr:,} Hz: recordings from {MIN_RATE:,} to "
+                            f"{MAX_RATE:,} Hz can be read.")
+        if not 1 <= channels <= MAX_CHANNELS:
+            raise DataError(f"{name} has {channels:,} channels: recordings of up to {MAX_CHANNELS} can be read "
+                            "(mix it down to mono or stereo first).")
         frames = f.frames if max_seconds is None else min(f.frames, int(max_seconds * sr))
+        frames = min(frames, MAX_DECODED // channels)
         try:
-            x = f.read(frames, dtype="float32", always_2d=True)
+            # block by block, each mixed to mono at once: a channels x frames array is never held
+            parts = [b.mean(axis=1) for b in f.blocks(blocksize=max(1, BLOCK // channels), frames=frames,
+                                                   dtype="float32", always_2d=True)]
         except Exception as e:
             raise DataError(f"{name} is damaged: {e}") from e
-    if x.size == 0:
+    if not parts or not sum(map(len, parts)):
         raise DataError(f"{name} holds no audio (0 samples).")
-    return to_mono(x), sr
+    return to_mono(np.concatenate(parts)), sr
 
 
 def audio_info(source: bytes | str | os.PathLike) -> dict:
@@ -96,8 +113,10 @@ def decode_recording(data: bytes) -> tuple[np.ndarray, int, list[str]]:
         notes.append(f"{info['channels']} channels: averaged to mono")
     if sr != SAMPLE_RATE:
         notes.append(f"recorded at {sr:,} Hz: resampled to 16 kHz")
-    if info["seconds"] > MAX_SECONDS:
-        notes.append(f"{info['seconds'] / 60:.1f} minutes long: only the first {MAX_SECONDS:.0f} s are used")
+    used = len(wave) / sr
+    if info["seconds"] > used + 0.5 / sr:
+        length = f"{info['seconds'] / 60:.1f} minutes" if info["seconds"] >= 60 else f"{info['seconds']:.1f} s"
+        notes.append(f"{length} long: only the first {used:.3g} s are used")
     return wave, sr, notes
 
 
