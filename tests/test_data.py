@@ -61,6 +61,20 @@ def test_unreadable_bytes_give_a_clear_error():
         ink(np.zeros((4, 4, 5)))
 
 
+@pytest.mark.parametrize("mode, fmt", [("L", "PNG"), ("RGBA", "PNG"), ("P", "PNG"), ("1", "PNG"),
+                                       ("I;16", "PNG"), ("RGB", "JPEG")])
+def test_a_big_picture_is_shrunk_before_the_float_work_and_reads_the_same(mode, fmt):
+    from data.digits.images import MAX_WORK_PIXELS
+    a = stroke_image(size=2800, box=(600, 400, 1200, 2400))        # 7.8 megapixels: halved first
+    img = Image.fromarray(a)
+    img = img.point(lambda v: v * 257, "I").convert("I;16") if mode == "I;16" else img.convert(mode)
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    read = read_image(buf.getvalue())
+    assert read.width * read.height <= MAX_WORK_PIXELS and read.width >= 1200
+    np.testing.assert_allclose(to_mnist(read), to_mnist(stroke_image(box=(60, 40, 120, 240))), atol=0.06)
+
+
 def png_bytes(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(a).save(buf, format="PNG")
