@@ -75,8 +75,16 @@ def test_an_8khz_stereo_upload_is_read_and_named(words):
     assert "averaged to mono" in texts(at) and "resampled to 16 kHz" in texts(at)
 
 
+def many_channels(channels=64) -> bytes:
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", samplerate=16_000, channels=channels, format="OGG", subtype="VORBIS") as f:
+        f.write(np.zeros((16_000, channels), np.float32))
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("broken.wav", b"RIFF\x00\x00garbage", "not a readable audio file"),
+    ("channels.ogg", many_channels(), "64 channels: recordings of up to 32"),
     ("notes.ogg", b"just some text", "not a readable audio file"),
     ("empty.wav", b"", "empty"),
 ])
