@@ -317,6 +317,29 @@ def test_pairs_and_lists_are_bounded():
         Vocabulary.from_user_list("word\n" * (5 * 1024**2))
 
 
+def test_csv_uploads_are_counted_as_they_are_read():
+    """Every CSV reader (the Lab's, Sentiment's scoring and training files) stops at its bound as it
+    reads: 20 million blank lines were 20 million empty rows (1.2 GB) before anything counted them."""
+    import tracemalloc
+    from data.lab.toy import read_csv
+    from data.sentiment.datasets import read_labelled, read_texts
+    blank = "text,label\ngood,1\n" + "\n" * 20_000_000 + "bad,0\n"
+    tracemalloc.start()
+    for read, limit in ((read_texts, "2,001,000"), (read_labelled, "2,001,000"), (read_csv, "201,000")):
+        with pytest.raises(DataError, match=f"more than {limit} lines, most of them blank"):
+            read(blank)
+    assert tracemalloc.get_traced_memory()[1] < 200 * 2**20        # the text itself is 20 MB
+    tracemalloc.stop()
+    with pytest.raises(DataError, match="more than 200,000 rows; at most 200,000 are scored at once"):
+        read_texts("text\n" + "fine\n" * 3_000_000)
+    # a quote left open: the message names the line the row starts on, not where it ran out
+    opened = "x,y,label\n1,2,a\n3,4,b\n\"5,6,a\n" + "7,8,b\n" * 30_000
+    for read in (read_csv, read_labelled):
+        with pytest.raises(DataError, match=r"row that starts on line 4 holds a value of over 131,072 characters: "
+                                            r"a quote \(\"\) left open"):
+            read(opened)
+
+
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
 @pytest.mark.parametrize("device, message", [("cuda", "no CUDA GPU"), ("cuda:3", "no CUDA GPU"),
                                              ("tpu9", "unknown device")])

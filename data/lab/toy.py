@@ -7,16 +7,15 @@ so that the app can draw what the network decided everywhere in the plane.
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 import torch
 from torch.utils.data import TensorDataset
 
 from data.core.errors import DataError
-from data.core.uploads import decode_text
+from data.core.uploads import csv_rows, decode_text
 
 DATASETS = ["xor", "moons", "circles", "spirals"]
 MIN_ROWS, MAX_CLASSES = 10, 10
@@ -133,20 +132,14 @@ def _number(s: str) -> float | None:
 
 def _rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
     """(line number, cells) of every non-blank row."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    found = re.search(r"\S[^\r\n]*", text)          # the first non-blank line (splitlines() listed them all)
+    if found is None:
+        return []
+    first = found.group(0)
     delimiter = max(",;\t", key=first.count)      # whichever separator the first row uses most
-    rows = []
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                rows.append((reader.line_num, [c.strip() for c in cells]))
-                if len(rows) > max_rows + 1:     # +1: the first row may be a header
-                    raise DataError(f"The file has more than {max_rows:,} rows; the Lab takes at most "
-                                    f"{max_rows:,}. Use a sample of your data.")
-    except csv.Error as e:
-        raise DataError(f"Could not read the file as CSV: {e}.") from None
-    return rows
+    rows = csv_rows(text, delimiter, max_rows, f"the Lab takes at most {max_rows:,}. Use a sample of your data.",
+                    numbered=True)
+    return [(line, [c.strip() for c in cells]) for line, cells in rows]
 
 
 def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:

@@ -10,11 +10,9 @@ and keeps a fixed, seeded 10% of what is left as its own test set.
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import html
-import io
 import random
 import re
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from pathlib import Path
 
 from data.core.download import DATASETS, sentence_start
 from data.core.errors import DataError, DatasetMissing
-from data.core.uploads import decode_text, read_file
+from data.core.uploads import csv_rows, decode_text, read_file
 from data.core.root import find
 
 SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
@@ -222,19 +220,17 @@ def load_phrasings() -> tuple[Texts, list[str]]:
 
 
 # ---- a user's CSV / TSV ---------------------------------------------------
-def _csv_rows(data: bytes | str, separators: str, what: str) -> list[list[str]]:
-    """The rows of a CSV: split at commas, or at the first of `separators` that the
-    file's start holds more of than commas. `what` names the file asked for, in the message
-    a binary file gets."""
+def _csv_rows(data: bytes | str, separators: str, what: str, max_rows: int, too_many: str,
+              keep=None) -> list[list[str]]:
+    """The rows of a CSV that `keep` accepts (data.core.uploads.csv_rows): split at commas, or at
+    the first of `separators` that the file's start holds more of than commas. `what` names the
+    file asked for, in the message a binary file gets."""
     text = decode_text(data, what).strip()
     if not text:
         raise DataError("The file is empty.")
     sample = text[:5000]
     delimiter = next((s for s in separators if sample.count(s) > sample.count(",")), ",")
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as e:
-        raise DataError(f"Could not read the file as CSV: {e}.") from None
+    return csv_rows(text, delimiter, max_rows, too_many, keep)
 
 
 def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -259,12 +255,10 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     """A CSV or TSV with a header row, one text column and one label column (any
     number of classes; labels as words or numbers). Raises DataError naming the
     problem; rows without text or label are skipped and reported."""
-    rows = [r for r in _csv_rows(data, "\t;", "a CSV or TSV of texts and labels") if any(c.strip() for c in r)]
+    rows = _csv_rows(data, "\t;", "a CSV or TSV of texts and labels", max_rows, f"at most {max_rows:,} are taken.")
     if len(rows) < 2:
         raise DataError("The file needs a header row and at least one row of data.")
     header, body = rows[0], rows[1:]
-    if len(body) > max_rows:
-        raise DataError(f"The file has {len(body):,} rows; at most {max_rows:,} are taken.")
     ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
     li = _pick(header, (label_column.lower(),) if label_column else LABEL_NAMES)
     named = ", ".join(repr(h) for h in header[:10])
@@ -346,7 +340,7 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
 def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
     """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
     what = "a CSV or TSV with a column of texts, or a text file of one text a line"
-    rows = [r for r in _csv_rows(data, "\t", what) if r]
+    rows = _csv_rows(data, "\t", what, max_rows, f"at most {max_rows:,} are scored at once.", keep=bool)
     header = rows[0]
     ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
     if ti is None:
@@ -357,6 +351,4 @@ def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int 
     body = rows[1:]
     if not body:
         raise DataError("The file has a header but no rows.")
-    if len(body) > max_rows:
-        raise DataError(f"The file has {len(body):,} rows; at most {max_rows:,} are scored at once.")
     return header, body, ti
