@@ -1,6 +1,9 @@
 """Text files people upload (CSV, TSV): their bytes as text, whatever editor saved them."""
 from __future__ import annotations
 
+import csv
+import io
+
 from data.core.errors import DataError
 
 
@@ -64,8 +67,6 @@ def csv_rows(text: str, delimiter: str, max_rows: int, too_many: str, keep=None,
     `too_many` finishes its sentence ("at most 200,000 are taken."). A file of 20 million blank
     lines was a list of 20 million empty rows (1.2 GB) before anything counted them, so lines that
     are not kept count too, up to ten times max_rows. numbered: (line number, cells) pairs."""
-    import csv
-    import io
     keep = keep or (lambda cells: any(c.strip() for c in cells))
     max_lines = 10 * max_rows + 1000
     rows: list = []
