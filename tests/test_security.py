@@ -175,6 +175,19 @@ def test_a_card_that_is_not_an_object_is_refused(card):
         get_task("digits").predictor_from_state(state, card)
 
 
+@pytest.mark.parametrize("card, message", [(b"[" * 100_000, "nested too deeply"), (b"{not json", "not readable JSON")])
+def test_a_zip_whose_card_is_not_json_says_so(card, message):
+    import io
+    import zipfile
+    from models.core.checkpoint import CheckpointError, from_zip
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("model.safetensors", b"")
+        z.writestr("model.json", card)
+    with pytest.raises(CheckpointError, match=message):
+        from_zip(buf.getvalue())
+
+
 @pytest.mark.parametrize("task", ["digits", "typos", "sentiment", "speech"])
 def test_every_shipped_card_still_matches_its_weights(task):
     from models import load_predictor

@@ -164,7 +164,7 @@ def read_card(path: str | os.PathLike) -> dict | None:
     base = stem(path)
     try:
         return json.loads(base.with_name(base.name + ".json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 
@@ -231,7 +231,13 @@ def from_zip(data: bytes) -> tuple[dict, dict]:
                 if info.file_size > most or packed_too_tightly(info):
                     raise CheckpointError(f"{info.filename} unpacks to {info.file_size / 1024**2:,.0f} MB: "
                                           f"a model of this suite is at most {most // 1024**2} MB.")
-            return st_load(_read_at_most(z, w[0])), json.loads(_read_at_most(z, c[0]))
+            card = _read_at_most(z, c[0])
+            try:
+                card = json.loads(card)
+            except (ValueError, RecursionError) as e:    # 100,000 nested brackets are a RecursionError
+                raise CheckpointError(f"The model card {c[0].filename} is not readable JSON: "
+                                      f"{'nested too deeply' if isinstance(e, RecursionError) else e}.") from e
+            return st_load(_read_at_most(z, w[0])), card
     except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
         raise CheckpointError(f"Not a model saved by this suite: {e}") from e
     except CheckpointError:
