@@ -121,3 +121,5 @@ def test_good_csv_trains():
     at.file_uploader(key="lab_csv").set_value(("ring.csv", ("x1,x2,label\n" + rows).encode(), "text/csv")).run()
     no_exception(at)
     assert not at.error
+    # the toy sets' noise and size say nothing about a CSV: they are greyed out, and say why
+    assert at.slider(key="noise").disabled and at.select_slider(key="points").disabled

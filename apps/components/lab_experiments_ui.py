@@ -23,8 +23,10 @@ DATA = {"XOR": "xor", "Moons": "moons", "Circles": "circles", "Spirals": "spiral
 def choose_points() -> toy.Points | None:
     c1, c2, c3 = st.columns([2, 1, 1])
     name = DATA[c1.segmented_control("Data set", list(DATA), default="XOR", key="data", bind=Q, required=True)]
-    noise = c2.slider("Noise", 0.0, 0.5, 0.1, 0.05, key="noise", bind=Q)
-    n = c3.select_slider("Points", [100, 200, 400, 800], value=400, key="points", bind=Q)
+    mine = name == "csv"          # your CSV's points are your own: the toy sets' noise and size do not apply
+    why = "For the toy data sets; your CSV is used as it is." if mine else None
+    noise = c2.slider("Noise", 0.0, 0.5, 0.1, 0.05, key="noise", bind=Q, disabled=mine, help=why)
+    n = c3.select_slider("Points", [100, 200, 400, 800], value=400, key="points", bind=Q, disabled=mine, help=why)
     if name != "csv":
         return toy.make(name, n=n, noise=noise, seed=0)
     up = st.file_uploader("A CSV with two numeric feature columns and a label column", type=["csv", "txt"],

@@ -115,7 +115,7 @@ def decode_recording(data: bytes) -> tuple[np.ndarray, int, list[str]]:
         notes.append(f"recorded at {sr:,} Hz: resampled to 16 kHz")
     used = len(wave) / sr
     if info["seconds"] > used + 0.5 / sr:
-        length = f"{info['seconds'] / 60:.1f} minutes" if info["seconds"] >= 60 else f"{info['seconds']:.1f} s"
+        length = f"{info['seconds'] / 60:.1f} minutes" if info["seconds"] >= 120 else f"{info['seconds']:.1f} s"
         notes.append(f"{length} long: only the first {used:.3g} s are used")
     return wave, sr, notes
 
