@@ -230,7 +230,7 @@ class TyposTask(Task):
             raise DataError("None of the training pairs can be learnt: every correction is missing from the "
                             "vocabulary or more than two edits away.")
         provenance = {"dataset": "noise-model pairs from symspellpy's English frequency list (cleaned)"
-                                 + (f" and {len(added)} words of yours" if added else ""),
+                                 + (f" and {len(added):,} words of yours" if added else ""),
                       "train": len(train), "val": len(val) if val else 0, "dropped": dropped,
                       "user_pairs": len(extra_pairs), "seed": seed, "vocabulary_added": added}
         return Splits(train, val, val, [], provenance)
