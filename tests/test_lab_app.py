@@ -123,3 +123,22 @@ def test_good_csv_trains():
     assert not at.error
     # the toy sets' noise and size say nothing about a CSV: they are greyed out, and say why
     assert at.slider(key="noise").disabled and at.select_slider(key="points").disabled
+
+
+def test_an_experiment_runs_again_when_its_points_change():
+    """Results are kept per set of points, not per name and size: XOR at noise 0.1 and 0.5 are both
+    'xor' with 400 points, and two CSVs with one header and one length were one cache entry."""
+    at = lab(section="Experiments", exp="Initialisation")
+    before = at.table[0].value.iloc[:, -1].tolist()
+    at.slider(key="noise").set_value(0.5).run()
+    no_exception(at)
+    assert at.table[0].value.iloc[:, -1].tolist() != before
+    rows = [(x, y) for x in (-1.5, -0.5, 0.5, 1.5) for y in (-1.5, -0.5, 0.5, 1.5)]
+    answers = []
+    at = lab(section="Experiments", exp="Initialisation", data="Your CSV")
+    for rule in (lambda x, y: x > 0, lambda x, y: x * y > 0):      # one session: a corrected file, say
+        text = "x1,x2,label\n" + "\n".join(f"{x},{y},{int(rule(x, y))}" for x, y in rows)
+        at.file_uploader(key="lab_csv").set_value(("mine.csv", text.encode(), "text/csv")).run()
+        no_exception(at)
+        answers.append(at.table[0].value.iloc[:, -1].tolist())
+    assert len(at.session_state["lab_results"]) == 2 and answers[0] != answers[1]

@@ -75,7 +75,7 @@ def learning_rate(points: toy.Points) -> None:
     if not lrs:
         st.info("Pick at least one learning rate.")
         return
-    res = _cached(f"lr{points.name}{len(points.y)}{sorted(lrs)}{steps}", lab.learning_rates, points,
+    res = _cached(f"lr{points.key}{sorted(lrs)}{steps}", lab.learning_rates, points,
                   lrs=tuple(sorted(lrs)), steps=steps)
     runs = {f"η={lr:g}": r for lr, r in res["runs"].items()}
     for name, run in runs.items():
@@ -91,7 +91,7 @@ def initialisation(points: toy.Points) -> None:
                 "draw the initial weights.")
     act = st.segmented_control("Activation", ["tanh", "sigmoid", "relu"], default="tanh", key="init_act",
                                bind=Q, required=True)
-    res = _cached(f"init{points.name}{len(points.y)}{act}", lab.initialisations, points, activation=act)
+    res = _cached(f"init{points.key}{act}", lab.initialisations, points, activation=act)
     runs = res["runs"]
     charts.runs_chart({k: r["history"] for k, r in runs.items()}, y="loss", log=True, title="Training loss")
     st.table({"init": list(runs),
@@ -113,7 +113,7 @@ def depth(points: toy.Points) -> None:
                                bind=Q, required=True)
     norm = c3.checkbox("Normalisation", key="depth_norm", bind=Q)
     res_ = c4.checkbox("Residual connections", key="depth_res", bind=Q)
-    res = _cached(f"depth{points.name}{len(points.y)}{d}{act}{norm}{res_}", lab.depth_gradients, points,
+    res = _cached(f"depth{points.key}{d}{act}{norm}{res_}", lab.depth_gradients, points,
                   depth=d, activation=act, norm=norm, residual=res_)
     _status("run", res)
     layers = res["layer_norms"]
@@ -130,7 +130,7 @@ def depth(points: toy.Points) -> None:
 def flavours(points: toy.Points) -> None:
     st.markdown("**Question:** how many examples per step? Stochastic (one example), mini-batch, or the full "
                 "batch: the same number of epochs, plotted against steps and against wall time.")
-    res = _cached(f"flav{points.name}{len(points.y)}", lab.gd_flavours, points)
+    res = _cached(f"flav{points.key}", lab.gd_flavours, points)
     runs = res["runs"]
     a, b = st.columns(2)
     with a:
@@ -146,7 +146,7 @@ def flavours(points: toy.Points) -> None:
 def normalisation(points: toy.Points) -> None:
     st.markdown("**Question:** do input scales matter? The same data with one feature in the hundreds, "
                 "against the same data standardised (zero mean, unit variance).")
-    res = _cached(f"norm{points.name}{len(points.y)}", lab.normalisation, points)
+    res = _cached(f"norm{points.key}", lab.normalisation, points)
     runs = {k: res[k] for k in ("raw", "standardised")}
     for name, run in runs.items():
         _status(name, run)

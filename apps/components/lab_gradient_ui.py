@@ -133,7 +133,7 @@ def landscape() -> None:
     c1, c2, _ = st.columns(3)
     starts = c1.select_slider("Starts", [2, 3, 4, 5], value=3, key="land_starts", bind=Q)
     steps = c2.select_slider("Steps", [100, 300, 1000], value=300, key="land_steps", bind=Q)
-    res = _cached(f"land{points.name}{hidden}{dirs}{starts}{steps}", lab_land.landscape, points, directions=dirs,
+    res = _cached(f"land{points.key}{hidden}{dirs}{starts}{steps}", lab_land.landscape, points, directions=dirs,
                   starts=starts, steps=steps, hidden=tuple(int(h) for h in hidden.split("-")),
                   spinner="Training and slicing the landscape…")
     a, b = st.columns([3, 2])
@@ -192,7 +192,7 @@ def step_activation() -> None:
     with c1:
         points = _points("step_data", "Circles")
     steps = c2.select_slider("Steps", [100, 300, 1000], value=300, key="step_steps", bind=Q)
-    res = _cached(f"step{points.name}{steps}", lab_act.step_activation, points, steps=steps,
+    res = _cached(f"step{points.key}{steps}", lab_act.step_activation, points, steps=steps,
                   spinner="Training three networks…")
     # the two that learn first, so both charts give them the same colours
     runs = {k: res["runs"][k] for k in ("sigmoid", "straight-through", "step") if k in res["runs"]}
