@@ -119,6 +119,10 @@ def main(argv=None) -> int:
                       f"{report.counts()}", file=sys.stderr)
                 for f, why in report.skipped:
                     print(f"skipped {f}: {why}", file=sys.stderr)
+                if splits.val is None or not len(splits.val):
+                    # a class gives one example to validation only when it has two or more
+                    print("note: no validation examples (too few of each class to hold one out), so early "
+                          "stopping is off and every figure is on the training examples", file=sys.stderr)
         else:
             splits = task.load_splits(args.data, 0.1 if args.val_fraction is None else args.val_fraction, cfg.seed)
         init = init_labels = None

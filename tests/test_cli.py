@@ -46,7 +46,7 @@ def test_train_evaluate_predict_on_your_own_folders(tmp_path, folders):
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["status"] == "completed"
-    assert "skipped ring/bad.png" in r.stderr and "'bar': 6" in r.stderr
+    assert "skipped ring/bad.png" in r.stderr and "'bar': 6" in r.stderr and "no validation" not in r.stderr
     assert (tmp_path / "mine.safetensors").exists() and (tmp_path / "mine.train.pt").exists()
     card = json.loads((tmp_path / "mine.json").read_text())
     assert card["labels"] == ["bar", "ring"] and card["task"] == "digits"
@@ -72,6 +72,19 @@ def test_without_epochs_a_small_data_set_gets_enough_updates(tmp_path, folders):
     card = json.loads((tmp_path / "m.json").read_text())
     assert card["hyperparameters"]["epochs"] == 60      # 10 images, one batch an epoch: 60 updates
     assert card["metrics"]["val_accuracy"] == 1.0
+
+
+def test_one_example_a_class_trains_and_says_nothing_was_held_out(tmp_path):
+    for kind in ("bar", "ring"):
+        (tmp_path / "two" / kind).mkdir(parents=True)
+        digit_png(tmp_path / "two" / kind / "0.png", kind)
+    r = run("-m", "models.train", "digits", "--custom", str(tmp_path / "two"), "--epochs", "1",
+            "--out", str(tmp_path / "m"))
+    assert r.returncode == 0, r.stderr
+    assert "no validation examples (too few of each class to hold one out)" in r.stderr
+    r = run("-m", "models.train", "digits", "--custom", str(tmp_path / "two"), "--epochs", "1", "--out",
+            str(tmp_path / "m2"), "--val-fraction", "0.5")
+    assert "no validation examples" in r.stderr
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, folders):
