@@ -101,6 +101,15 @@ def test_uploaded_data_with_one_class_gets_a_clear_message():
     assert at.button(key="digits__start").disabled
 
 
+def test_one_example_a_class_is_told_nothing_is_held_out():
+    at = app("digits.py")
+    at.radio(key="digits__source").set_value("upload").run()
+    at.file_uploader(key="digits__zip").set_value(("two.zip", class_zip({"bar": 1, "ring": 1}), "application/zip")).run()
+    no_exception(at)
+    assert any("No examples are held out for validation" in c.value for c in at.caption)
+    assert not at.button(key="digits__start").disabled
+
+
 def test_collected_examples_too_few_labels_is_explained():
     at = app("digits.py")
     at.radio(key="digits__source").set_value("collected").run()

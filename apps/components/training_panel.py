@@ -130,6 +130,9 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
             updates = weight_updates(len(data.train), cfg.batch_size, cfg.epochs)
             st.caption(f"{cfg.epochs} epoch{'s' * (cfg.epochs != 1)} of {len(data.train):,} training examples in batches of "
                        f"{cfg.batch_size}: {updates:,} weight updates.")
+            if data.val is None or not len(data.val):
+                st.caption("No examples are held out for validation (a label gives one only when it has two or "
+                           "more), so training runs every epoch and its figures are on the training examples.")
         if fine_tune and data is not None and data.labels != current.labels:
             st.caption(f"The model in use knows {md_labels(current.labels)}; fine-tuning on "
                        f"{md_labels(data.labels)} keeps its features and gives it a new output layer.")
