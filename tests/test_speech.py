@@ -65,6 +65,10 @@ def test_bad_files_are_clear_errors(tmp_path):
         read_audio(b"this is not audio at all")
     with pytest.raises(DataError, match="empty"):
         decode_recording(b"")
+    with pytest.raises(DataError, match="No such file or directory"):
+        read_audio(tmp_path / "missing.wav")
+    with pytest.raises(DataError, match="Is a directory"):
+        read_audio(tmp_path)
     empty = write(tmp_path / "empty.wav", np.zeros(0, np.float32), 16000)
     with pytest.raises(DataError, match="no audio"):
         read_audio(empty)

@@ -58,6 +58,11 @@ def _open(source: bytes | str | os.PathLike, name: str = ""):
     """An open soundfile.SoundFile, or a DataError with libsndfile's reason (not its
     "Error opening <_io.BytesIO object at 0x…>" preamble)."""
     import soundfile as sf
+    if not isinstance(source, (bytes, bytearray)):
+        # libsndfile calls a missing file a "System error": say what the other tasks say
+        path = Path(source)
+        if not path.exists() or path.is_dir():
+            raise DataError(f"cannot read {path}: {'Is a directory' if path.is_dir() else 'No such file or directory'}")
     try:
         return sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
     except Exception as e:  # libsndfile's errors for corrupt or foreign files
