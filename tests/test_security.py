@@ -211,6 +211,28 @@ def test_the_app_says_why_a_crafted_model_zip_is_refused(card):
     assert at.sidebar.radio[0].value == "Shipped model"
 
 
+@pytest.mark.parametrize("added, message", [
+    ({f"w{i}x": 1 for i in range(500_001)}, "adds 500,001 words; a word list is at most 500,000"),
+    ({"a" * 1_000_000: 1}, "which is not a word of at most 40 letters"),
+    ({"hello world!": 1}, "not a word"),
+    ({"grommet": "12"}, "the count '12'"),
+    ({"grommet": -1}, "the count '-1'"),
+    (["grommet"], "must be an object of words and counts"),
+])
+def test_a_typos_card_that_adds_too_much_is_refused_before_its_index_is_built(added, message):
+    """A model zip's card may name the words a user added; a crafted one could ask for millions of
+    made-up words (over 10 GB of index) or a word a million letters long. Refused as a word list is."""
+    import time
+    from models import get_task
+    from models.core.checkpoint import CheckpointError
+    state, card = shipped_state_and_card("typos")
+    card = {**card, "data": {**card["data"], "vocabulary_added": added}}
+    t0 = time.perf_counter()
+    with pytest.raises(CheckpointError, match=message):
+        get_task("typos").predictor_from_state(state, card)
+    assert time.perf_counter() - t0 < 10
+
+
 # ---- zips: refused from their directory, before memory or disk is spent ---------------------
 def zip_of(entries: dict[str, bytes]) -> bytes:
     import zipfile

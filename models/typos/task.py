@@ -19,6 +19,7 @@ from torch.utils.data import TensorDataset
 from data.typos import noise as typo_noise, spelling
 from data.core.errors import DataError
 from data.core.uploads import read_file, read_text_file
+from models.core.checkpoint import CheckpointError
 from data.typos.features import CandidateIndex, featurize, to_batch
 from models.core.predictor import Predictor
 from models.core.tasks import Splits, Task
@@ -35,8 +36,27 @@ WHITESPACE = re.compile(r"(\s+)")
 
 def build_index(card: dict | None = None) -> CandidateIndex:
     """The candidate index of a model: English plus the words its card says were added."""
-    added = (card or {}).get("data", {}).get("vocabulary_added", {})
-    return _index(tuple(sorted((w, int(c)) for w, c in added.items())))
+    return _index(tuple(sorted(added_words(card).items())))
+
+
+def added_words(card: dict | None) -> dict[str, int]:
+    """The card's data.vocabulary_added, checked as a word list upload is before any index is built
+    from it: an uploaded card of 32 MB could name 3 million made-up words (over 10 GB of index) or
+    words a million letters long."""
+    data = (card or {}).get("data") or {}
+    added = (data.get("vocabulary_added") or {}) if isinstance(data, dict) else None
+    if not isinstance(added, dict):
+        raise CheckpointError("The model card's data.vocabulary_added must be an object of words and counts.")
+    if len(added) > spelling.MAX_LIST_LINES:
+        raise CheckpointError(f"The model card adds {len(added):,} words; a word list is at most "
+                              f"{spelling.MAX_LIST_LINES:,}.")
+    for w, c in added.items():
+        if not (0 < len(w) <= spelling.MAX_WORD_CHARS and spelling.is_word_like(w)):
+            raise CheckpointError(f"The model card adds {w[:40]!r}, which is not a word of at most "
+                                  f"{spelling.MAX_WORD_CHARS} letters.")
+        if type(c) is not int or not 0 <= c < 10**18:
+            raise CheckpointError(f"The model card gives {w!r} the count {str(c)[:20]!r}, not a whole number of 0 or more.")
+    return added
 
 
 @lru_cache(maxsize=4)
@@ -277,6 +297,7 @@ class TyposTask(Task):
         return read_text_file(path, 4 * MAX_TEXT, f"at most {MAX_TEXT:,} characters to correct at once")
 
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
+        added_words(card)          # the added words checked first, with the rest of the card, before anything is built
         return TyposPredictor(self.model_from_state(state, card), card)
 
 
