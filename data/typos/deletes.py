@@ -32,10 +32,11 @@ class DeleteTable:
     `strings_of(items[i])`; `pool(strings)` is the set of items filed under any of them.
 
     Strings are kept as Python's hash of them, which is salted per process: a table
-    is built where it is used and never pickled (another process would find nothing). Two different strings with one 64-bit hash would put an
-    item in a pool it does not belong to: about one chance in ten million for an
-    index of a few million strings, and a pool only proposes: CandidateIndex keeps
-    the words within reach by their true distance, SoundIndex ranks by distance."""
+    is built where it is used and never pickled (another process would find nothing).
+    Two different strings with one 64-bit hash would put an item in a pool it does
+    not belong to: about one chance in ten million for an index of a few million
+    strings, and a pool only proposes: CandidateIndex keeps the words within reach
+    by their true distance."""
 
     def __init__(self, items: Sequence[str], strings_of: Callable[[str], Iterable[str]], chunk: int = 20_000):
         self.items = np.array(list(items), dtype=object)
@@ -46,7 +47,7 @@ class DeleteTable:
             hashes.append(np.fromiter(chain.from_iterable(map(hash, s) for s in sets), np.int64, int(sizes.sum())))
             owners.append(np.repeat(np.arange(start, start + len(sets), dtype=np.int32), sizes))
         hashes, owners = np.concatenate(hashes), np.concatenate(owners)
-        order = np.argsort(hashes, kind="stable")       # stable: an item list keeps the items' order
+        order = np.argsort(hashes, kind="stable")
         hashes, self.owners = hashes[order], owners[order]
         first = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, np.int64)
         self.keys = hashes[first]                        # each distinct string's hash, sorted

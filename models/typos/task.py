@@ -19,8 +19,8 @@ from torch.utils.data import TensorDataset
 from data.typos import noise as typo_noise, spelling
 from data.core.errors import DataError
 from data.core.uploads import read_file, read_text_file
-from models.core.checkpoint import CheckpointError
 from data.typos.features import CandidateIndex, featurize, to_batch
+from models.core.checkpoint import CheckpointError
 from models.core.predictor import Predictor
 from models.core.tasks import Splits, Task
 from models.core.trainer import TrainConfig
