@@ -24,6 +24,11 @@ def decode_text(data: bytes | str, what: str) -> str:
     return text.lstrip("\ufeff")
 
 
+def unreadable(path, e: OSError) -> DataError:
+    """A path that cannot be opened, as every command names it ("cannot read x: No such file or directory")."""
+    return DataError(f"cannot read {path}: {e.strerror or e}")
+
+
 def read_file(path, max_bytes: int, what: str) -> bytes:
     """A file's bytes, read no further than `max_bytes` (+1, to know it is longer): a size from
     stat() is no bound for a pipe or /dev/zero, which say 0. A DataError for a missing, unreadable
@@ -32,7 +37,7 @@ def read_file(path, max_bytes: int, what: str) -> bytes:
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1)
     except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+        raise unreadable(path, e) from e
     if len(data) > max_bytes:
         raise DataError(f"{path} is over {max_bytes:,} bytes: give {what}.")
     return data

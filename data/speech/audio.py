@@ -22,6 +22,7 @@ import torch.nn as nn
 import torchaudio
 
 from data.core.errors import DataError
+from data.core.uploads import unreadable
 
 SAMPLE_RATE = 16_000
 CLIP_SECONDS = 1.0
@@ -59,10 +60,10 @@ def _open(source: bytes | str | os.PathLike, name: str = ""):
     "Error opening <_io.BytesIO object at 0x…>" preamble)."""
     import soundfile as sf
     if not isinstance(source, (bytes, bytearray)):
-        # libsndfile calls a missing file a "System error": say what the other tasks say
-        path = Path(source)
-        if not path.exists() or path.is_dir():
-            raise DataError(f"cannot read {path}: {'Is a directory' if path.is_dir() else 'No such file or directory'}")
+        try:        # libsndfile calls a missing, unreadable or folder path a "System error": the OS says which
+            open(source, "rb").close()
+        except OSError as e:
+            raise unreadable(source, e) from e
     try:
         return sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
     except Exception as e:  # libsndfile's errors for corrupt or foreign files

@@ -91,11 +91,16 @@ class Task:
         """The network a model card describes, untrained."""
         return self.build_model(card["labels"], **card["arch"].get("kwargs", {}))
 
+    def check_card(self, card) -> None:
+        """A card's shape, before anything is built from it (check_card below); a task whose card
+        carries more that it builds from checks that too."""
+        check_card(card, self.name)
+
     def model_from_state(self, state: dict, card: dict) -> nn.Module:
         """The network of a card with its weights. The card is checked against the weights on the
         "meta" device first, where a layer has a shape and no memory: a card that asks for a
         network 6,000 wide behind small weights is refused before a byte is spent on it."""
-        check_card(card, self.name)
+        self.check_card(card)
         try:
             with torch.device("meta"):
                 skeleton = self.build_from_card(card)

@@ -35,15 +35,17 @@ WHITESPACE = re.compile(r"(\s+)")
 
 
 def build_index(card: dict | None = None) -> CandidateIndex:
-    """The candidate index of a model: English plus the words its card says were added."""
-    return _index(tuple(sorted(added_words(card).items())))
+    """The candidate index of a model: English plus the words its card says were added (a loaded
+    card's were checked by check_added_words first)."""
+    added = (card or {}).get("data", {}).get("vocabulary_added", {})
+    return _index(tuple(sorted((w, int(c)) for w, c in added.items())))
 
 
-def added_words(card: dict | None) -> dict[str, int]:
+def check_added_words(card: dict) -> None:
     """The card's data.vocabulary_added, checked as a word list upload is before any index is built
     from it: an uploaded card of 32 MB could name 3 million made-up words (over 10 GB of index) or
     words a million letters long."""
-    data = (card or {}).get("data") or {}
+    data = card.get("data") or {}
     added = (data.get("vocabulary_added") or {}) if isinstance(data, dict) else None
     if not isinstance(added, dict):
         raise CheckpointError("The model card's data.vocabulary_added must be an object of words and counts.")
@@ -56,7 +58,6 @@ def added_words(card: dict | None) -> dict[str, int]:
                                   f"{spelling.MAX_WORD_CHARS} letters.")
         if type(c) is not int or not 0 <= c < 10**18:
             raise CheckpointError(f"The model card gives {w!r} the count {str(c)[:20]!r}, not a whole number of 0 or more.")
-    return added
 
 
 @lru_cache(maxsize=4)
@@ -296,8 +297,11 @@ class TyposTask(Task):
         """A text file named on the command line: its text, to be corrected as correct_text does."""
         return read_text_file(path, 4 * MAX_TEXT, f"at most {MAX_TEXT:,} characters to correct at once")
 
+    def check_card(self, card) -> None:
+        super().check_card(card)
+        check_added_words(card)    # the index is built from them, after the network
+
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
-        added_words(card)          # the added words checked first, with the rest of the card, before anything is built
         return TyposPredictor(self.model_from_state(state, card), card)
 
 
