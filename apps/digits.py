@@ -1,12 +1,10 @@
 """Digits: LeNet-5 reads handwritten digits drawn on a canvas or uploaded."""
 
-import html
-
 import numpy as np
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import app_header
+from apps.components.common import app_header, md_text
 from apps.components.custom_data import choose_data
 from apps.components.training_panel import training_panel
 from data.digits.images import EmptyImageError, read_image, to_mnist
@@ -43,10 +41,10 @@ def show_prediction(image) -> None:
         st.info("Draw a digit (or upload one) and the network will read it.")
         return
     except DataError as e:
-        st.error(str(e))
+        st.error(md_text(e))
         return
     label, p = seen["label"], seen["probs"][seen["label"]]
-    st.markdown(f"### Prediction: <span id='prediction'>{html.escape(label)}</span> · {p:.1%}", unsafe_allow_html=True)
+    st.markdown(f"### Prediction: <span id='prediction'>{md_text(label)}</span> · {p:.1%}", unsafe_allow_html=True)
     charts.probability_chart(seen["probs"], highlight=label, height=220)
     with st.expander("What the network sees", expanded=False):
         a, b = st.columns(2)
@@ -81,9 +79,9 @@ with draw_tab:
                 if not label.strip():
                     raise DataError("Give the drawing a label first.")
                 examples.append((to_mnist(drawn), label.strip()))
-                st.success(f"Added a '{label.strip()}' ({len(examples)} collected so far).")
+                st.success(f"Added a '{md_text(label.strip())}' ({len(examples)} collected so far).")
             except DataError as e:
-                st.warning(str(e))
+                st.warning(md_text(e))
         if examples:
             counts = {}
             for _, lab in examples:
@@ -99,11 +97,11 @@ with upload_tab:
                              type=["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"],
                              accept_multiple_files=True, key="digit_uploads", max_upload_size=10)
     for f in files or []:
-        st.markdown(f"**{f.name}**")
+        st.markdown(f"**{md_text(f.name)}**")
         try:
             img = read_image(f.getvalue())
         except DataError as e:
-            st.error(f"{f.name}: {e}")
+            st.error(f"{md_text(f.name)}: {md_text(e)}")
             continue
         a, b = st.columns([1, 2])
         a.image(np.asarray(img.convert("RGB")), width=140)

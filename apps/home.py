@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from apps.components.common import metric_line, page_setup, shipped_predictor
+from apps.components.common import md_text, metric_line, page_setup, shipped_predictor
 
 HERE = Path(__file__).parent
 
@@ -51,7 +51,7 @@ def home() -> None:
                 right.metric("Shipped model", card["arch"]["name"])
                 right.caption(metric_line(card))      # whole, where a metric's delta would be cut short
             except Exception as e:  # a missing model must not take the suite down
-                right.warning(f"The shipped {task} model could not be loaded: {e}")
+                right.warning(f"The shipped {task} model could not be loaded: {md_text(e)}")
 
 
 page_setup("Backprop Showcase", ":material/neurology:")

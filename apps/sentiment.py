@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import app_header
+from apps.components.common import app_header, md_text
 from apps.components.custom_data import missing_data, official_splits
 from apps.components.training_panel import training_panel
 from data.sentiment import datasets as sd
@@ -61,9 +61,9 @@ def read_text(text: str) -> None:
     try:
         r = predictor.explain(text)
     except DataError as e:
-        st.error(str(e))
+        st.error(md_text(e))
         return
-    st.markdown(f"#### Verdict: <span id='verdict'>{html.escape(r['label'])}</span> · {r['score']:.1%}",
+    st.markdown(f"#### Verdict: <span id='verdict'>{md_text(r['label'])}</span> · {r['score']:.1%}",
                 unsafe_allow_html=True)
     if list(predictor.labels) == sd.LABELS:     # a model retrained on other labels has no VADER to agree with
         said, compound = vader_verdict(text)
@@ -83,13 +83,13 @@ def read_text(text: str) -> None:
         charts.probability_chart(r["probs"], highlight=r["label"], height=220)
     with right:
         lab = "positive" if "positive" in r["along"] else r["label"]
-        st.markdown(f"**What the network thinks after each word:** P({html.escape(lab)}) of the text so far")
+        st.markdown(f"**What the network thinks after each word:** P({md_text(lab)}) of the text so far")
         along_chart(r["tokens"], r["along"][lab], lab)
     scale = max([abs(c) for c in r["contribution"]] + [1e-6])
     spans = "".join(f"<span title='{html.escape(t, quote=True)}: {c:+.3f}' style='background:{colour(c, scale)};"
                     f"padding:2px 3px;margin:1px;border-radius:3px'>{html.escape(t)}</span> "
                     for t, c in zip(r["tokens"], r["contribution"]))
-    st.markdown(f"**Each word's contribution to “{html.escape(r['label'])}”** (occlusion: how far the probability "
+    st.markdown(f"**Each word's contribution to “{md_text(r['label'])}”** (occlusion: how far the probability "
                 "falls without it; green for, red against; hover for the number)")
     st.markdown(f"<div id='contributions' style='line-height:2.1'>{spans.replace('$', '&#36;')}</div>",
                 unsafe_allow_html=True)
@@ -108,7 +108,7 @@ def score_csv() -> None:
         with st.spinner(f"Scoring {len(ok):,} texts…"):
             out = predictor.predict([texts[i] for i in ok]) if ok else []
     except DataError as e:
-        st.error(f"Cannot score {up.name}: {e}")
+        st.error(f"Cannot score {md_text(up.name)}: {md_text(e)}")
         return
     width = len(header)
     own, (said, prob) = column_names(header, ["sentiment", "probability"])   # theirs are never overwritten
@@ -226,7 +226,7 @@ def custom_training() -> None:
             found = sd.read_labelled(up.getvalue())
             held = (up.file_id, found, TASK.splits_from_texts(found, source=up.name), None)
         except DataError as e:
-            held = (up.file_id, None, None, f"Cannot train on {up.name}: {e}")
+            held = (up.file_id, None, None, f"Cannot train on {md_text(up.name)}: {md_text(e)}")
         st.session_state["sent_train__read"] = held
     _, found, splits, error = held
     if error:

@@ -1,12 +1,10 @@
 """Speech commands: KeywordNet names the keyword you say into the microphone, and learns your own words."""
 
-import html
-
 import pandas as pd
 import streamlit as st
 
 from apps.components import audio_charts, charts
-from apps.components.common import SHIPPED, app_header, md_labels
+from apps.components.common import SHIPPED, app_header, md_labels, md_text
 from apps.components.custom_data import choose_data
 from apps.components.speech_shelf import chosen_sample, forget_sample, reliability, sample_shelf
 from apps.components.training_panel import training_panel
@@ -34,10 +32,10 @@ def decode(data: bytes, what: str):
     try:
         wave, sr, notes = decode_recording(data)
     except DataError as e:
-        st.error(f"{what}: {e}")
+        st.error(f"{md_text(what)}: {md_text(e)}")
         return None
     for note in notes:
-        st.caption(f"{what}: {note}.")
+        st.caption(f"{md_text(what)}: {note}.")
     return wave, sr
 
 
@@ -48,7 +46,7 @@ def show_clip(wave, sr) -> None:
         st.info("The recording is silent (its loudest moment stays below -50 dBFS): nothing was said, or the "
                 "microphone is muted. The answer is _silence_.")
     label, p = seen["label"], seen["score"]
-    st.markdown(f"### Heard: <span id='prediction'>{html.escape(label)}</span> · {p:.1%}", unsafe_allow_html=True)
+    st.markdown(f"### Heard: <span id='prediction'>{md_text(label)}</span> · {p:.1%}", unsafe_allow_html=True)
     charts.probability_chart(seen["probs"], highlight=label, height=220)
     with st.expander("What the network sees", expanded=True):
         st.caption("The loudest second, resampled to 16 kHz:")
@@ -63,9 +61,9 @@ def show_scan(wave, sr) -> None:
     windows, found = heard["windows"], heard["keywords"]
     if heard["silent"]:
         st.info("The recording is silent: no speech anywhere in it.")
-        st.markdown("### Heard: <span id='prediction'>_silence_</span>", unsafe_allow_html=True)
+        st.markdown(f"### Heard: <span id='prediction'>{md_text(SILENCE)}</span>", unsafe_allow_html=True)
         return
-    words = html.escape(heard["label"])
+    words = md_text(heard["label"])
     st.markdown(f"### Heard: <span id='prediction'>{words}</span>", unsafe_allow_html=True)
     x = resample(wave, sr).numpy()
     audio_charts.waveform_chart(x, SAMPLE_RATE, marks=found)
@@ -159,7 +157,7 @@ with teach_tab:
         try:
             word = check_word(typed)
         except DataError as e:
-            st.error(str(e))
+            st.error(md_text(e))
     rnd = st.session_state.get("speech_teach_round", 0)
     a, b = st.columns(2)
     with a:
@@ -183,7 +181,7 @@ with teach_tab:
             add_examples(synthetic_clips((word,), n_voices), word)
             st.rerun()
         except DataError as e:
-            st.warning(str(e))
+            st.warning(md_text(e))
     taught = [label for _, label in examples if label not in (UNKNOWN, SILENCE)]
     # twice as many as your words' clips: `python -m models.speech.teach_eval` measures the trade-off
     # (as many rejected a third of real other speech, three times as many drowned the taught words)
@@ -203,7 +201,7 @@ with teach_tab:
                 add_examples(synthetic_clips(tuple(others), 3), UNKNOWN)        # three voices a word
             st.rerun()
         except DataError as e:
-            st.warning(str(e))
+            st.warning(md_text(e))
     if not word:
         st.caption("Type the word first; then record, upload or synthesise examples of it.")
     if examples:

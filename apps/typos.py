@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import active_model, app_header
+from apps.components.common import active_model, app_header, md_labels, md_text
 from apps.components.training_panel import training_panel
 from data.typos import spelling
 from data.core.errors import DataError
@@ -37,7 +37,8 @@ PAIR_COUNTS = [2_000, 5_000, 10_000, 20_000, 40_000]
 
 
 def short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[:n] + "…"
+    """A typed word for a message line: at most n characters, and literal (see md_text)."""
+    return md_text(text if len(text) <= n else text[:n] + "…")
 
 
 def show_word(word: str) -> None:
@@ -61,7 +62,7 @@ def show_word(word: str) -> None:
             st.info(f"“{short(word.strip())}” is not a word of Latin letters (a number, a link, an emoji or "
                     "another script…): it passes through unchanged.")
     else:
-        st.markdown(f"#### Correction: <span id='correction'>{html.escape(r['label'])}</span> · {r['score']:.1%}",
+        st.markdown(f"#### Correction: <span id='correction'>{md_text(r['label'])}</span> · {r['score']:.1%}",
                     unsafe_allow_html=True)
         st.caption("Probability of each candidate, P(meant word | what you typed):")
         charts.probability_chart(dict(r["top"]), highlight=r["label"], height=220)
@@ -106,7 +107,7 @@ def show_text(text: str) -> dict | None:
     try:
         result = predictor.correct_text(text)
     except DataError as e:
-        st.error(str(e))
+        st.error(md_text(e))
         return None
     # one HTML block (no blank lines in it), so the user's text is never read as markdown
     st.markdown(f"<div id='corrected' style='line-height:1.9'>{marked(result)}</div>", unsafe_allow_html=True)
@@ -200,7 +201,7 @@ def prepared_splits(key: str, inputs: tuple, button: str, make, disabled: bool =
                 st.session_state[f"{key}__splits"] = (inputs, make())
             except DataError as e:
                 st.session_state.pop(f"{key}__splits", None)
-                st.error(str(e))
+                st.error(md_text(e))
     held = st.session_state.get(f"{key}__splits")
     return held[1] if held and held[0] == inputs else None
 
@@ -215,7 +216,7 @@ def read_upload(label: str, key: str, types: list[str], read, help: str):
         try:
             held = (up.file_id, read(up.getvalue()), None)
         except DataError as e:
-            held = (up.file_id, None, f"{up.name}: {e}")
+            held = (up.file_id, None, f"{md_text(up.name)}: {md_text(e)}")
         st.session_state[f"{key}__read"] = held
     if held[2]:
         st.error(held[2])
@@ -256,10 +257,10 @@ with teach_tab:
                 st.session_state["typos_teach__splits"] = held
             teach_data = held[1]
         except DataError as e:
-            st.error(str(e))
+            st.error(md_text(e))
         kept = [t for t, m in pairs if t in predictor.index.counts and t != m]
         if kept:
-            st.warning(f"{', '.join(kept[:5])}: already a word, so the corrector keeps it as it is whatever "
+            st.warning(f"{md_labels(kept[:5])}: already a word, so the corrector keeps it as it is whatever "
                        "it learns.")
     else:
         st.info("Type a pair or more, e.g. *sesert → desert*, then start training below.")

@@ -1,4 +1,6 @@
+import html
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -37,6 +39,12 @@ needs_mnist = pytest.mark.skipif(not have_mnist(), reason="MNIST not under BACKP
 def digit_splits():
     from models.digits.task import TASK
     return TASK.load_splits()
+
+
+def shown(markdown: str) -> str:
+    """A markdown element's text as the page shows it: md_text's backslashes, entities and invisible
+    word joiners read (apps.components.common.md_text writes them around what a user chose)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", str(markdown))).replace("\u2060", "")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, every: float = 0.1) -> None:

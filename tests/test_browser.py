@@ -266,11 +266,12 @@ def test_speech_sample_shelf_sends_a_held_out_recording(server, page, tmp_path):
 
 
 def test_an_uploaded_models_html_labels_are_shown_as_text(server, page, tmp_path):
-    """A model zip whose labels are <img onerror=…> tags: the page shows them as text, builds no
-    <img> from them, and no script runs."""
+    """A model zip whose labels are <img onerror=…> tags and markdown images and links: the page shows
+    them as text, builds no <img> or link from them, fetches nothing and runs no script."""
     from test_security import hostile_digits_zip, one_png
-    dialogs = []
+    dialogs, fetched = [], []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: fetched.append(r.url) if "127.0.0.1:9/" in r.url else None)
     (tmp_path / "hostile.zip").write_bytes(hostile_digits_zip())
     (tmp_path / "one.png").write_bytes(one_png())
     page.goto(f"{server}/digits", wait_until="domcontentloaded")
@@ -283,6 +284,7 @@ def test_an_uploaded_models_html_labels_are_shown_as_text(server, page, tmp_path
         .locator("input[type='file']").set_input_files(str(tmp_path / "one.png"))
     prediction = page.locator("#prediction")
     expect(prediction).to_contain_text("<img src=x onerror=alert(", timeout=30_000)
-    assert prediction.locator("img").count() == 0
+    expect(prediction).to_contain_text("![x](http:")        # the label's markdown, as text
+    assert prediction.locator("img, a, .katex").count() == 0
     settle(page)
-    assert dialogs == []
+    assert dialogs == [] and fetched == []

@@ -1,6 +1,8 @@
 """Hostile input: text never becomes a command-line option or a path, and strings from an uploaded
 model never become HTML."""
+import html
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +75,10 @@ def hostile_digits_zip() -> bytes:
     from models import load_predictor
     from models.core.checkpoint import to_zip
     shipped = load_predictor("digits")
-    card = dict(shipped.card, labels=[f"<img src=x onerror=alert({i})>" for i in range(10)])
+    # HTML, and markdown that would fetch an image, link elsewhere and set maths if it were read
+    card = dict(shipped.card, labels=[f"<img src=x onerror=alert({i})> ![x](http://127.0.0.1:9/{i}.png) "
+                                      f"[link](http://127.0.0.1:9/) www.example.com $x^{i}$ :red[{i}]"
+                                      for i in range(10)])
     return to_zip(shipped.model, card, "hostile")
 
 
@@ -92,8 +97,36 @@ def test_labels_of_an_uploaded_model_are_escaped_where_they_meet_html():
     assert not at.exception
     at.file_uploader(key="digit_uploads").set_value([("one.png", one_png(), "image/png")]).run()
     assert not at.exception
-    html = [m.value for m in at.markdown if "id='prediction'" in str(m.value)]
-    assert html and "&lt;img src=x onerror=alert(" in html[0] and "<img" not in html[0]
+    lines = [m.value for m in at.markdown if "id='prediction'" in str(m.value)]
+    assert lines and "&lt;img src\\=x onerror\\=alert\\(1\\)&gt;" in lines[0]
+    assert not read_by_markdown(lines[0].split("id='prediction'>")[1].split("</span>")[0])
+
+
+def read_by_markdown(text: str) -> list[str]:
+    """What markdown would still read in `text`: punctuation with no backslash before it, raw < or >,
+    and the bare addresses that the renderer links on its own (these md_text breaks with a word joiner)."""
+    bare = re.sub(r"\\[!-/:-@\[-`{-~]|&(?:lt|gt|amp);", "", text)
+    return (re.findall(r"[!#-%(-/:-@\[-`{-~]", bare.replace("\u2060", ""))
+            + re.findall(r"://|www\.|@\w", text.replace("\\", "")))
+
+
+@pytest.mark.parametrize("text", ["![x](http://127.0.0.1:9/x.png)", "<b>bold</b> & <script>", "www.example.com",
+                                  "mail me@example.com", "$x^2$ :red[red] :material/home: :smile:",
+                                  "*a* _b_ `c` ~~d~~ # e - f 1. g > h | i", "back\\slash\\", "_silence_"])
+def test_user_text_reaches_markdown_as_text(text):
+    from apps.components.common import md_text
+    shown = md_text(text)
+    assert not read_by_markdown(shown), shown
+    # what the page shows is what was typed, bar the invisible joiners
+    assert html.unescape(re.sub(r"\\(.)", r"\1", shown)).replace("\u2060", "") == text
+
+
+def test_a_typed_word_is_not_read_as_markdown():
+    at = AppTest.from_file(str(ROOT / "apps" / "typos.py"), default_timeout=120).run()
+    at.text_input(key="typos_word").set_value("![x](http://127.0.0.1:9/x.png)").run()
+    assert not at.exception
+    said = [e.value for kind in ("info", "warning", "success") for e in getattr(at, kind) if "127" in e.value]
+    assert said and "\\!\\[x\\]\\(http\\:\u2060" in said[0]
 
 
 RATES_SCRIPT = """

@@ -4,7 +4,7 @@ than a traceback."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 
 TIMEOUT = 120
 
@@ -26,7 +26,7 @@ def test_the_page_runs_on_the_shipped_model(at):
     no_exception(at)
     assert [t.label for t in at.tabs] == ["Correct", "Teach it a typo", "Your own vocabulary", "Train"]
     assert at.sidebar.radio[0].value == "Shipped model"
-    assert any("on real misspellings (codespell)" in c.value for c in at.sidebar.caption)
+    assert any("on real misspellings (codespell)" in shown(c.value) for c in at.sidebar.caption)
     # nothing typed yet: a hint, not an error
     assert any("Type a word" in i.value for i in at.info) and not at.error
 
@@ -108,17 +108,17 @@ def test_teach_a_typo_then_compare_before_and_after(at):
 def test_teaching_a_word_it_cannot_learn_is_explained(at):
     at.text_area(key="typos_pairs").input("typo,correction\nqwzx,qwzxqwzx").run()
     no_exception(at)
-    assert any("Not in the vocabulary" in e.value for e in at.error)
+    assert any("Not in the vocabulary" in shown(e.value) for e in at.error)
     assert at.button(key="typos_teach__start").disabled
     at.text_area(key="typos_pairs").input("teh the").run()
-    assert any("expected two: typo,correction" in e.value for e in at.error)
+    assert any("expected two: typo,correction" in shown(e.value) for e in at.error)
 
 
 def test_bad_uploads_get_clear_errors(at):
     at.file_uploader(key="typos_pairs_file").set_value(("pairs.csv", b"teh,the\nrecieve,receive,x\n", "text/csv"))
     at.file_uploader(key="typos_vocab_file").set_value(("words.txt", b"hello\nw0rd\n", "text/plain")).run()
     no_exception(at)
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any(e.startswith("pairs.csv: Line 2 has 3 columns") for e in errors), errors
     assert any(e.startswith("words.txt: Line 2: 'w0rd' is not a word") for e in errors), errors
     assert at.button(key="typos_vocab__prepare").disabled and at.button(key="typos_vocab_eval").disabled

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import re
 from dataclasses import dataclass
 
@@ -115,7 +116,7 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
                 st.session_state[f"{task}__loaded"] = up.file_id
                 st.rerun()
             except (CheckpointError, KeyError, RuntimeError, ValueError) as e:
-                st.error(f"Could not load that model: {e}")
+                st.error(f"Could not load that model: {md_text(e)}")
     name, predictor, card = active_model(task)
     with st.sidebar:
         onnx_download(task, predictor.model, card, key=f"{task}__picker_onnx_{name}")
@@ -135,7 +136,7 @@ def onnx_download(task: str, model, card: dict, key: str, where=st) -> None:
             with st.spinner("Exporting to ONNX and checking it in onnxruntime…"):
                 data, sidecar = export_onnx(task, model, card)
         except ValueError as e:         # ExportError: the exporter failed or the file disagreed with PyTorch
-            where.error(f"Could not export this model: {e}")
+            where.error(f"Could not export this model: {md_text(e)}")
             return
         ready = st.session_state[f"{key}__onnx"] = (id(model), onnx_zip(data, sidecar))
     where.download_button("Download ONNX (.zip)", ready[1], file_name=f"{task}-model-onnx.zip",
@@ -143,16 +144,32 @@ def onnx_download(task: str, model, card: dict, key: str, where=st) -> None:
                           help="model.onnx and model.json: the model card with the inputs, output and preprocessing")
 
 
+# every ASCII punctuation mark markdown or Streamlit gives a meaning (emphasis, links, images, `$` maths,
+# `:red[…]` and `:material/…:`), bar & < > which become entities; a backslash makes each one literal
+_MD_MARKS = re.compile(r"([!#$%()*+\-./:;=?@\[\\\]^_`{|}~])")
+# the renderer turns bare "http://…", "www.…" and "a@b.c" into links after escapes are read: a word
+# joiner (invisible) inside each keeps them text
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.I)
+
+
+def md_text(text) -> str:
+    """Anything a user chose (a typed word, a file or class name, a label or figure from an uploaded model
+    card, an error that quotes one) as literal text in Streamlit's markdown. Unescaped, a word typed as
+    `![](http://…)` made the browser fetch that address, and a card's label could show a link."""
+    marked = _MD_MARKS.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(text)))
+    return html.escape(marked, quote=False)
+
+
 def md_labels(labels) -> str:
-    """Labels for a markdown line: `_silence_` or a user's `*star*` would otherwise turn italic."""
-    return ", ".join(re.sub(r"([_*`\\])", r"\\\1", str(label)) for label in labels)
+    """Labels for one markdown line, each literal (`_silence_` stays as written), on one line."""
+    return ", ".join(md_text(" ".join(str(label).split())) for label in labels)
 
 
 def metric_line(card: dict) -> str:
     m = card.get("metrics", {})
     parts = []
     if headline := card.get("evaluation", {}).get("headline"):
-        parts.append(headline)     # the figure of the task's own evaluation command, not its training split's
+        parts.append(md_text(headline))     # the figure of the task's own evaluation command, not its training split's
     else:
         if "test_accuracy" in m:
             parts.append(f"test accuracy {m['test_accuracy']:.2%}")
@@ -160,5 +177,5 @@ def metric_line(card: dict) -> str:
             parts.append(f"validation {m['val_accuracy']:.2%}")
     data = card.get("data", {})
     if data.get("dataset"):
-        parts.append(f"trained on {data['dataset']}")
+        parts.append(f"trained on {md_text(data['dataset'])}")
     return ", ".join(parts)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from apps.components.common import md_labels
+from apps.components.common import md_labels, md_text
 from data.core import download
 from data.core.errors import DataError, DatasetMissing
 from models.core.tasks import Splits, Task
@@ -91,7 +91,7 @@ def _uploaded(task: Task, key: str, up, mix_with: Splits | None) -> Splits | Non
         st.session_state[cache_key] = cached
     _, splits, report, error = cached
     if error:
-        st.error(f"Cannot train on this upload: {error}")
+        st.error(f"Cannot train on this upload: {md_text(error)}")
         return None
     counts = report.counts()
     st.success(f"Read {len(report.items)} examples in {len(counts)} classes.")
@@ -101,7 +101,7 @@ def _uploaded(task: Task, key: str, up, mix_with: Splits | None) -> Splits | Non
         with st.expander(f"{len(report.skipped)} file(s) skipped: they could not be read"):
             st.dataframe(pd.DataFrame(report.skipped, columns=["file", "why"]), hide_index=True)
     if report.ignored:
-        st.caption(f"Ignored {len(report.ignored)} file(s) of other types, e.g. {report.ignored[0]}.")
+        st.caption(f"Ignored {len(report.ignored)} file(s) of other types, e.g. {md_text(report.ignored[0])}.")
     return splits
 
 
@@ -142,7 +142,7 @@ def choose_data(task: Task, key: str, collected: list | None = None,
     try:
         splits = task.examples_to_splits(collected or [], mix_with=mix_with)
     except DataError as e:
-        st.info(str(e))
+        st.info(md_text(e))
         return None, ""
     return splits, _describe(splits)
 

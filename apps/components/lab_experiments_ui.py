@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from apps.components import charts
+from apps.components.common import md_text
 from data.lab import toy
 from data.core.errors import DataError
 from models.lab import experiments as lab
@@ -38,7 +39,7 @@ def choose_points() -> toy.Points | None:
     try:
         return toy.read_csv(up.getvalue())
     except DataError as e:
-        st.error(f"Cannot use this CSV: {e}")
+        st.error(f"Cannot use this CSV: {md_text(e)}")
         return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from apps.components import charts
+from apps.components.common import md_text
 from models.lab import hand
 
 Q = "query-params"
@@ -125,7 +126,7 @@ def hand_step() -> None:
         s = setup_controls()
         fw, bw, upd = hand.forward(s), hand.backward(s), hand.update(s)
     except ValueError as e:
-        st.error(str(e))
+        st.error(md_text(e))
         return
     phase = st.session_state.get("hand_phase", 0)
     new_params = {n: upd[n]["new"] for n in hand.PARAM_NAMES}

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import md_labels
+from apps.components.common import md_labels, md_text
 from data.core.errors import DataError
 from data.speech.audio import read_audio
 
@@ -60,7 +60,7 @@ def chosen_sample() -> tuple[tuple, str] | None:
     try:
         return read_audio(SHELF / row["file"]), f"The sample “{row['word']}”"
     except DataError as e:
-        st.error(str(e))
+        st.error(md_text(e))
         return None
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import active_model, add_session_model, md_labels, onnx_download
+from apps.components.common import active_model, add_session_model, md_labels, md_text, onnx_download
 from models.core.checkpoint import to_zip
 from models.core.jobs import TrainingJob
 from models.core.evaluation import evaluate_model
@@ -163,7 +163,7 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
 def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, render_mistakes) -> None:
     if job.error:
         # the message, never a traceback with the server's paths (that goes to the server's console)
-        st.error(f"Training failed: {job.error}")
+        st.error(f"Training failed: {md_text(job.error)}")
         if not st.session_state.get(f"{key}__logged") == id(job):
             print(job.error_detail or job.error, file=sys.stderr)
             st.session_state[f"{key}__logged"] = id(job)
