@@ -86,7 +86,7 @@ with draw_tab:
             counts = {}
             for _, lab in examples:
                 counts[lab] = counts.get(lab, 0) + 1
-            st.write("Collected: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+            st.write("Collected: " + ", ".join(f"{md_text(k)}: {v}" for k, v in sorted(counts.items())))
             st.image([charts.to_pixels(x, 56) for x, _ in examples[-12:]], caption=[lab for _, lab in examples[-12:]])
             if st.button("Forget the collected examples"):
                 examples.clear()

@@ -76,7 +76,7 @@ def show_scan(wave, sr) -> None:
     with st.expander("Every 1-s window, 0.25 s apart"):
         audio_charts.windows_chart(windows)
     for f in found[:6]:
-        with st.expander(f"What the network saw of “{f['label']}” at {f['time']:.2f} s"):
+        with st.expander(f"What the network saw of “{md_text(f['label'])}” at {f['time']:.2f} s"):
             window = x[int(f["start"] * SAMPLE_RATE): int(f["start"] * SAMPLE_RATE) + SAMPLE_RATE]
             seen = predictor.explain((window, SAMPLE_RATE))
             audio_charts.logmel_chart(seen["logmel"])
