@@ -174,7 +174,8 @@ def shipped_state_and_card(task: str):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda c: c["arch"]["kwargs"].update(width=20_000), "does not match its weights"),
+    (lambda c: c["arch"]["kwargs"].update(width=1000), "does not match its weights"),
+    (lambda c: c["arch"]["kwargs"].update(width=20_000), "whole number from 1 to 1024"),
     (lambda c: c["arch"]["kwargs"].update(depth=3), "cannot be built"),
     (lambda c: c["arch"].update(kwargs=["width", 5]), "kwargs must be an object"),
     (lambda c: c["arch"]["kwargs"].update(width={"a": 1}), "kwargs must be an object"),

@@ -74,11 +74,20 @@ def _store(task: str) -> dict[str, SessionModel]:
     return st.session_state.setdefault(f"{task}__models", {})
 
 
+MAX_SESSION_MODELS = 6    # each holds its network (and Typos its index) for as long as the page is open
+
+
 def add_session_model(task: str, predictor: Predictor, card: dict, what: str = "Your model") -> str:
+    """Keeps a trained or loaded model in this session and makes it the one in use; past
+    MAX_SESSION_MODELS the oldest is let go, so uploading one model after another cannot hold
+    memory without end."""
     store = _store(task)
+    while len(store) >= MAX_SESSION_MODELS:
+        store.pop(next(iter(store)))
+    added = st.session_state[f"{task}__added"] = st.session_state.get(f"{task}__added", 0) + 1
     acc = card.get("metrics", {}).get("test_accuracy") or card.get("metrics", {}).get("val_accuracy")
     stamp = dt.datetime.now().strftime("%H:%M:%S")
-    name = f"{what} {len(store) + 1} ({stamp}" + (f", {acc:.1%})" if acc is not None else ")")
+    name = f"{what} {added} ({stamp}" + (f", {acc:.1%})" if acc is not None else ")")
     store[name] = SessionModel(name, predictor, card)
     st.session_state[f"{task}__active"] = name
     return name
@@ -103,14 +112,16 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
     with st.sidebar:
         st.subheader("Model")
         choice = st.radio("Model in use", names, index=names.index(current) if current in names else 0,
-                          key=f"{task}__picker_{len(names)}", label_visibility="collapsed")
+                          # a new key whenever a model is added, so the radio shows the new one chosen
+                          key=f"{task}__picker_{st.session_state.get(f'{task}__added', 0)}",
+                          label_visibility="collapsed")
         st.session_state[f"{task}__active"] = choice
         up = st.file_uploader("Load a model saved from this app (.zip)", type=["zip"], key=f"{task}__load",
                               max_upload_size=256)
         if up is not None and st.session_state.get(f"{task}__loaded") != up.file_id:
             try:
                 state, card = from_zip(up.getvalue())
-                # the card is checked against its weights before anything is built (models.core.tasks.check_card)
+                # the card is checked against its weights before anything is built (models.core.cards)
                 predictor = get_task(task).predictor_from_state(state, card)
                 add_session_model(task, predictor, card, "Loaded model")
                 st.session_state[f"{task}__loaded"] = up.file_id

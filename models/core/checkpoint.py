@@ -138,6 +138,36 @@ class CheckpointError(ValueError):
     pass
 
 
+# a model of this suite has a few dozen tensors; safetensors builds every one a header names before
+# anything can count them, so 1.5 million empty ones (a 3.9 MB zip) took 2 GB and 80 s to refuse
+MAX_TENSORS, MAX_HEADER = 1_000, 1024**2
+# what the suite saves; complex numbers would pass a check for NaN that looks only at floats
+DTYPES = {"F16", "BF16", "F32", "F64", "I8", "I16", "I32", "I64", "U8", "BOOL"}
+
+
+def read_weights(data: bytes, what: str = "The weights") -> dict:
+    """A state dict from safetensors bytes, after its header has been read and bounded."""
+    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    if not 2 <= n <= min(MAX_HEADER, len(data) - 8):
+        raise CheckpointError(f"{what} are not a safetensors file this suite wrote (no header of up to "
+                              f"{MAX_HEADER // 1024**2} MB at their start).")
+    try:
+        header = json.loads(data[8:8 + n])
+    except (ValueError, RecursionError) as e:
+        raise CheckpointError(f"{what} have a header that is not readable JSON.") from e
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{what} have a header that is not a JSON object.")
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    if len(tensors) > MAX_TENSORS:
+        raise CheckpointError(f"{what} name {len(tensors):,} tensors; a model of this suite has at most "
+                              f"{MAX_TENSORS:,}.")
+    odd = sorted({str(v.get("dtype")) if isinstance(v, dict) else "?" for v in tensors.values()} - DTYPES)
+    if odd:
+        raise CheckpointError(f"{what} hold tensors of type {odd[0][:20]}: this suite saves floating-point "
+                              "and integer tensors only.")
+    return st_load(data)
+
+
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
     """(state_dict, card). Raises CheckpointError with a readable message."""
     base = stem(path)
@@ -147,11 +177,15 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
     if not card_path.exists():
         raise CheckpointError(f"No model card at {card_path}: it is saved beside the weights and names "
                               "the task, labels and preprocessing.")
+    for path, most in ((weights, MAX_ZIP_WEIGHTS), (card_path, MAX_ZIP_CARD)):
+        if path.is_file() and path.stat().st_size > most:
+            raise CheckpointError(f"{path} is {path.stat().st_size / 1024**2:,.0f} MB: a model of this suite is "
+                                  f"at most {most // 1024**2} MB.")
     try:
         data = weights.read_bytes()
         card = json.loads(card_path.read_text())
         _check_hash(card, ".safetensors", data, base)
-        state = st_load(data)
+        state = read_weights(data, f"Could not read the checkpoint {base}: its weights")
     except CheckpointError:
         raise
     except Exception as e:  # corrupt or foreign file
@@ -215,10 +249,26 @@ def _read_at_most(z, info) -> bytes:
     return data
 
 
+MAX_ZIP_DIRECTORY = 64 * 1024     # a few entries' names; zipfile reads the whole directory on opening
+
+
+def _check_directory(data: bytes) -> None:
+    """A model zip's directory, bounded from its end record before zipfile parses it: a zip of a
+    million empty entries took 11 s and 550 MB to open, before its entries could be counted."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
+    if end < 0 or len(data) < end + 22:
+        return                                   # not a zip: zipfile says so in its own words
+    entries, size = int.from_bytes(data[end + 10:end + 12], "little"), int.from_bytes(data[end + 12:end + 16], "little")
+    if entries > 8 or size > MAX_ZIP_DIRECTORY:
+        raise CheckpointError("The zip must hold one .safetensors file and its .json model card "
+                              f"(it lists {'over 65,535' if entries == 0xFFFF else f'{entries:,}'} entries).")
+
+
 def from_zip(data: bytes) -> tuple[dict, dict]:
     """(state_dict, card) from a zip written by `to_zip`."""
     import io
     import zipfile
+    _check_directory(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
@@ -237,7 +287,7 @@ def from_zip(data: bytes) -> tuple[dict, dict]:
             except (ValueError, RecursionError) as e:    # 100,000 nested brackets are a RecursionError
                 raise CheckpointError(f"The model card {c[0].filename} is not readable JSON: "
                                       f"{'nested too deeply' if isinstance(e, RecursionError) else e}.") from e
-            return st_load(_read_at_most(z, w[0])), card
+            return read_weights(_read_at_most(z, w[0])), card
     except (zipfile.BadZipFile, json.JSONDecodeError, OSError) as e:
         raise CheckpointError(f"Not a model saved by this suite: {e}") from e
     except CheckpointError:

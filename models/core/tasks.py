@@ -20,6 +20,7 @@ import torch.nn as nn
 from torch.utils.data import Dataset, TensorDataset
 
 from data.core.errors import DataError
+from models.core.cards import check_card
 from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, read_card, save_checkpoint
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
@@ -42,6 +43,9 @@ class Task:
     title = ""
     predictor_class: type[Predictor] = Predictor
     collate_fn: Callable | None = None
+    min_labels = 2            # a classifier tells at least two things apart
+    arch_limits: dict[str, tuple[int, int]] = {}    # {kwarg: (lowest, highest)} a card may ask for
+    probe_item = None         # an input a loaded model must answer with finite probabilities
 
     def build_model(self, labels: Sequence[str], **arch) -> nn.Module:
         raise NotImplementedError
@@ -92,9 +96,9 @@ class Task:
         return self.build_model(card["labels"], **card["arch"].get("kwargs", {}))
 
     def check_card(self, card) -> None:
-        """A card's shape, before anything is built from it (check_card below); a task whose card
+        """A card's shape, before anything is built from it (models.core.cards); a task whose card
         carries more that it builds from checks that too."""
-        check_card(card, self.name)
+        check_card(card, self.name, self.min_labels, self.arch_limits)
 
     def model_from_state(self, state: dict, card: dict) -> nn.Module:
         """The network of a card with its weights. The card is checked against the weights on the
@@ -105,7 +109,8 @@ class Task:
             with torch.device("meta"):
                 skeleton = self.build_from_card(card)
         except (TypeError, ValueError, KeyError, RuntimeError) as e:
-            raise CheckpointError(f"The model card's architecture cannot be built: {e}") from e
+            # the first line: torch appends C++ stack frames to some messages
+            raise CheckpointError(f"The model card's architecture cannot be built: {first_line(e)}") from e
         expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
         found = {k: tuple(v.shape) for k, v in state.items()}
         if expected != found:
@@ -122,32 +127,28 @@ class Task:
         return model.eval()
 
     def predictor_from_state(self, state: dict, card: dict) -> Predictor:
-        return self.predictor_class(self.model_from_state(state, card), card)
+        return self.probed(self.predictor_class(self.model_from_state(state, card), card))
+
+    def probed(self, predictor: Predictor) -> Predictor:
+        """The predictor, once it has answered `probe_item` with finite probabilities. Shapes that
+        match can still disagree with the task's fixed input (a card's 42 mel bands where the audio
+        has 40) or hold weights that give NaN (a negative running variance): such a model is
+        refused when it is loaded, not with a traceback at its first prediction."""
+        if self.probe_item is None:
+            return predictor
+        try:
+            answer = predictor.predict([self.probe_item], k=1)[0]
+        except (RuntimeError, ValueError, IndexError, TypeError, KeyError) as e:
+            raise CheckpointError(f"The model does not run on a sample input: {first_line(e)}") from e
+        if not math.isfinite(answer["score"]):
+            raise CheckpointError("The model answers a sample input with NaN: its weights do not make a "
+                                  "working network.")
+        return predictor
 
 
-MAX_LABELS, MAX_LABEL_CHARS = 10_000, 200
-
-
-def check_card(card, task: str) -> None:
-    """A model card's shape, before anything is built from it: a dict naming this task, its labels
-    a list of short strings, its architecture a dict whose kwargs are plain numbers, strings or flags."""
-    if not isinstance(card, dict):
-        raise CheckpointError(f"The model card must be a JSON object, not {type(card).__name__}.")
-    if card.get("task") != task:
-        raise CheckpointError(f"The model card is for the {card.get('task')!r} task, not {task!r}.")
-    labels = card.get("labels")
-    # (Typos has none: it chooses among each word's own candidates)
-    if not (isinstance(labels, list) and len(labels) <= MAX_LABELS
-            and all(isinstance(x, str) and 0 < len(x) <= MAX_LABEL_CHARS for x in labels)):
-        raise CheckpointError(f"The model card's labels must be a list of at most {MAX_LABELS:,} strings of 1 to "
-                              f"{MAX_LABEL_CHARS} characters.")
-    if len(set(labels)) != len(labels):
-        raise CheckpointError("The model card's labels must all differ.")
-    arch = card.get("arch")
-    kwargs = arch.get("kwargs", {}) if isinstance(arch, dict) else None
-    if not isinstance(kwargs, dict) or not all(isinstance(v, (bool, int, float, str, type(None)))
-                                               for v in kwargs.values()):
-        raise CheckpointError("The model card's arch.kwargs must be an object of numbers, strings and flags.")
+def first_line(error: BaseException, most: int = 300) -> str:
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return line if len(line) <= most else line[:most] + "…"
 
 
 def with_labels(model: nn.Module, labels: Sequence[str], old_labels: Sequence[str]) -> nn.Module:

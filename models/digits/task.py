@@ -51,6 +51,7 @@ class DigitsTask(Task):
     name = "digits"
     title = "Digits"
     predictor_class = DigitsPredictor
+    probe_item = np.pad(np.full((20, 4), 255, np.uint8), ((4, 4), (12, 12)))     # a "1"
 
     def build_model(self, labels: Sequence[str] = DIGITS, **arch) -> LeNet5:
         arch = {**arch, "num_classes": len(labels)}

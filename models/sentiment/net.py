@@ -42,6 +42,8 @@ class SentiNet(nn.Module):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"unknown cell {cell!r}: use rnn, lstm or gru")
+        if pool not in ("last", "maxmean"):
+            raise ValueError(f"unknown pool {str(pool)[:20]!r}: use last or maxmean")
         self.config = dict(vocab_size=vocab_size, num_classes=num_classes, word_dim=word_dim, piece_dim=piece_dim,
                            cell=cell, hidden=hidden, layers=layers, bidirectional=bidirectional, pool=pool,
                            dropout=dropout, freeze_words=freeze_words)

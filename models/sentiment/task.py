@@ -30,6 +30,8 @@ from models.sentiment.net import SentiNet
 from models.core.tasks import Splits, Task
 from models.core.trainer import TrainConfig
 
+# an uploaded card's vocabulary: the shipped one has 32,842 words
+MAX_VOCABULARY, MAX_TOKEN_CHARS = 500_000, 200
 GLOVE_WORDS = 30_000     # GloVe's most frequent words, plus every lexicon word it has
 # WordLlama's leading columns beside GloVe's 50, off: 128 of them lifted the teachers' average by 0.4
 # points of validation, but their students by 0.2 on average (best 86.3%, one sentence short of the bar),
@@ -147,6 +149,9 @@ class SentimentTask(Task):
     name = "sentiment"
     title = "Sentiment"
     predictor_class = SentimentPredictor
+    # 20,000 recurrent layers took minutes to lay out on the meta device: torch indexes a list per weight
+    arch_limits = {"layers": (1, 4), "hidden": (1, 2048), "word_dim": (1, 1024), "piece_dim": (1, 1024)}
+    probe_item = "good"
     # the shipped model's network; SentiNet's own defaults are the small general case
     # (fine-tuning the GloVe rows and fewer, more often dropped pieces won 1-2 points of SST-2 dev over
     # frozen vectors and 32-wide pieces: the pieces memorised the training sentences)
@@ -177,9 +182,12 @@ class SentimentTask(Task):
     def build_from_card(self, card: dict) -> SentiNet:
         kwargs = dict(card["arch"]["kwargs"])
         kwargs.pop("vocab_size", None)
+        kwargs["num_classes"] = len(card["labels"])      # one output a label, whatever kwargs say
         vocabulary = card["arch"]["vocabulary"]
-        if not (isinstance(vocabulary, list) and all(isinstance(w, str) for w in vocabulary)):
-            raise ValueError("arch.vocabulary must be a list of strings")
+        if not (isinstance(vocabulary, list) and len(vocabulary) <= MAX_VOCABULARY
+                and all(isinstance(w, str) and len(w) <= MAX_TOKEN_CHARS for w in vocabulary)):
+            raise ValueError(f"arch.vocabulary must be a list of at most {MAX_VOCABULARY:,} strings of at most "
+                             f"{MAX_TOKEN_CHARS} characters")
         model = SentiNet(vocab_size=len(vocabulary), **kwargs)
         model.vocabulary = list(vocabulary)
         return model

@@ -24,8 +24,8 @@ from torch.utils.data import TensorDataset
 from data.core.class_folders import LoadedClasses, check_examples, unzipped
 from data.core.errors import DataError
 from data.core.root import cache_dir
-from data.speech.audio import (CLIP_SAMPLES, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs, is_silent,
-                               logmel, preprocessing_card, read_audio, resample, to_mono)
+from data.speech.audio import (CLIP_SAMPLES, N_MELS, SAMPLE_RATE, SILENCE_DBFS, clip_16k, frame_dbfs,
+                               is_silent, logmel, preprocessing_card, read_audio, resample, to_mono)
 from data.speech.augment import SpeechAugment
 from data.speech.datasets import (COMMANDS, FSDD_TEST_TAKES, SILENCE, UNKNOWN, VALIDATION_SHARE, Clips,
                                   background_noise_split, load_audio_folders, load_fsdd, load_speech_commands,
@@ -209,6 +209,9 @@ class SpeechTask(Task):
     name = "speech"
     title = "Speech commands"
     predictor_class = SpeechPredictor
+    # the input is always N_MELS bands; widths far past the shipped 128 are no model of this suite
+    arch_limits = {"n_mels": (N_MELS, N_MELS), "width": (1, 1024), "front": (1, 256)}
+    probe_item = (np.random.default_rng(0).normal(0, 0.1, SAMPLE_RATE).astype(np.float32), SAMPLE_RATE)
 
     def build_model(self, labels: Sequence[str] = LABELS, **arch) -> KeywordNet:
         return KeywordNet(**{**arch, "num_classes": len(labels)})

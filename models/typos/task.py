@@ -213,6 +213,9 @@ class TyposTask(Task):
     name = "typos"
     title = "Typos"
     predictor_class = TyposPredictor
+    min_labels = 0            # it picks among each word's candidates, not among labels
+    arch_limits = {"dim": (1, 1024), "op_dim": (1, 1024), "hidden": (1, 4096)}
+    probe_item = "teh"
 
     def build_model(self, labels: Sequence[str] = (), **arch) -> TypoNet:
         arch.pop("num_classes", None)
@@ -302,7 +305,7 @@ class TyposTask(Task):
         check_added_words(card)    # the index is built from them, after the network
 
     def predictor_from_state(self, state: dict, card: dict) -> TyposPredictor:
-        return TyposPredictor(self.model_from_state(state, card), card)
+        return self.probed(TyposPredictor(self.model_from_state(state, card), card))
 
 
 TASK = TyposTask()
