@@ -235,7 +235,7 @@ def custom_training() -> None:
         return
     counts = found.counts()
     st.success(f"Read {len(found):,} texts in {len(counts)} classes: "
-               + ", ".join(f"{k} ({v:,})" for k, v in counts.items()))
+               + ", ".join(f"{md_text(k)} ({v:,})" for k, v in counts.items()))
     if found.skipped:
         st.caption(f"{len(found.skipped)} row(s) skipped, e.g. {found.skipped[0][0]}: {found.skipped[0][1]}.")
     training_panel(TASK, "sent_custom", splits, render_mistakes=render_mistakes, defaults=FINE_TUNE,

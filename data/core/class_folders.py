@@ -10,21 +10,28 @@ which file extensions they read and how to read one file.
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import shutil
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from data.core.errors import DataError
+from data.core.labels import check_labels
 
 MAX_FILES = 50_000
 MAX_UNZIPPED = 1024**3          # 1 GB unpacked
 MAX_RATIO = 200                 # images and recordings pack 1-10 times; zip bombs a thousand and more
+MAX_WRAPPERS = 3                # folders that only hold the class folders (a zip of "my_data/")
+MAX_NAME_BYTES = 255            # a file or folder name, as file systems allow
+MAX_DEPTH = 32                  # folders within folders in a zip (1,500 of them were a RecursionError)
+METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
 @dataclass
@@ -38,25 +45,41 @@ def _is_hidden(p: Path) -> bool:
     return p.name.startswith((".", "__MACOSX")) or p.name == "Thumbs.db"
 
 
+def _members(folder: Path) -> list[Path]:
+    """The files under a class folder, hidden ones left out. Links are not followed: a link in a
+    folder named on the command line could lead anywhere on the machine (a class folder linked to
+    /usr read 5,000 of its files as examples)."""
+    found = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not _is_hidden(Path(d)))
+        found += [Path(top) / f for f in files if not _is_hidden(Path(f))]
+    return sorted(found)
+
+
 def scan(root: str | os.PathLike, extensions: set[str]) -> ClassFiles:
-    root = Path(root)
+    top = root = Path(root)
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
         raise DataError(f"{root} {what}: give a folder (or a .zip) with one folder of examples per class.")
-    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not _is_hidden(p))
-    loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in extensions]
-    # a zip of one folder that holds the class folders: step inside it
-    if len(subdirs) == 1 and not loose and any(p.is_dir() for p in subdirs[0].iterdir()):
-        return scan(subdirs[0], extensions)
+    for _ in range(MAX_WRAPPERS + 1):
+        subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not _is_hidden(p))
+        loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in extensions]
+        # a zip of one folder that holds the class folders: step inside it
+        if not (len(subdirs) == 1 and not loose and any(p.is_dir() for p in subdirs[0].iterdir())):
+            break
+        root = subdirs[0]
+    else:
+        raise DataError(f"{top} holds folders within folders {MAX_WRAPPERS + 1} deep before any examples: give the "
+                        "folder whose sub-folders are the classes.")
     if len(subdirs) < 2:
         found = f"found {len(subdirs)} ({', '.join(p.name for p in subdirs)})" if subdirs else "found none"
         raise DataError(f"Need at least two class folders, one per label, each holding examples; {found}.")
+    check_labels([d.name for d in subdirs], "class folder")
     classes, files, ignored, empty = [], [], [], []
     for d in subdirs:
-        members = sorted(f for f in d.rglob("*") if f.is_file() and not any(_is_hidden(q) for q in f.parents)
-                         and not _is_hidden(f))
-        good = [f for f in members if f.suffix.lower() in extensions]
-        ignored += [str(f.relative_to(root)) for f in members if f.suffix.lower() not in extensions]
+        members = _members(d)
+        good = [f for f in members if f.suffix.lower() in extensions and not f.is_symlink()]
+        ignored += [str(f.relative_to(root)) for f in members if f.suffix.lower() not in extensions or f.is_symlink()]
         if not good:
             empty.append(d.name)
             continue
@@ -87,9 +110,10 @@ def unzip(data: bytes | os.PathLike | str, dest: str | os.PathLike | None = None
             infos = zf.infolist()
             check_zip_directory(infos)
             budget = sum(i.file_size for i in infos)
+            dest_root = dest.resolve()
             for info in infos:
                 target = (dest / info.filename).resolve()
-                if not target.is_relative_to(dest.resolve()):
+                if not target.is_relative_to(dest_root):
                     raise DataError(f"The zip holds an unsafe path: {info.filename}")
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
@@ -99,10 +123,18 @@ def unzip(data: bytes | os.PathLike | str, dest: str | os.PathLike | None = None
                     budget -= _copy_at_most(f, out, info.file_size, info.filename)
                 if budget < 0:
                     raise DataError("The zip unpacks to more than its directory says: refused.")
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+    except DataError:
         if made:
             shutil.rmtree(dest, ignore_errors=True)
-        raise DataError(f"The zip is damaged: {e}") from e
+        raise
+    # a damaged stream (zlib, bz2 and lzma each fail in their own words) or an entry the file system
+    # will not take (a file where a folder of the same name is, a name too long)
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, RuntimeError, NotImplementedError,
+            OSError) as e:
+        if made:
+            shutil.rmtree(dest, ignore_errors=True)
+        what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise DataError(f"The zip is damaged or cannot be unpacked here: {what[:200]}") from e
     except BaseException:
         if made:
             shutil.rmtree(dest, ignore_errors=True)
@@ -118,6 +150,16 @@ def check_zip_directory(infos: list[zipfile.ZipInfo]) -> None:
     if total > MAX_UNZIPPED:
         raise DataError(f"The zip unpacks to {total / 1024**2:,.0f} MB; the limit is {MAX_UNZIPPED // 1024**2:,} MB.")
     for i in infos:
+        name = i.filename if len(i.filename) <= 80 else i.filename[:80] + "…"
+        if i.flag_bits & 0x1:
+            raise DataError(f"{name} is encrypted: unpack the zip with its password and zip it again without one.")
+        if i.compress_type not in METHODS:
+            raise DataError(f"{name} is packed with a method zip readers rarely know (number {i.compress_type}): "
+                            "zip it again with the usual one (deflate).")
+        if i.filename.count("/") > MAX_DEPTH:
+            raise DataError(f"{name} lies {i.filename.count('/'):,} folders deep; at most {MAX_DEPTH} are unpacked.")
+        if any(len(part.encode()) > MAX_NAME_BYTES for part in i.filename.split("/")):
+            raise DataError(f"{name} has a file or folder name longer than {MAX_NAME_BYTES} bytes.")
         if packed_too_tightly(i):
             raise DataError(f"{i.filename} would unpack {i.file_size / max(1, i.compress_size):,.0f} times larger "
                             "than it is packed: not images or recordings, refused.")
@@ -157,13 +199,34 @@ class LoadedClasses:
     ignored: list[str]
 
     def counts(self) -> dict[str, int]:
-        return {c: self.targets.count(i) for i, c in enumerate(self.classes)}
+        n = Counter(self.targets)      # (a count per class was quadratic: 50,000 classes took 32 s)
+        return {c: n[i] for i, c in enumerate(self.classes)}
 
 
-def load(root: str | os.PathLike, extensions: set[str], read: Callable[[Path], object]) -> LoadedClasses:
+@dataclass
+class Budget:
+    """How much decoding a whole upload may ask for, summed from the files' headers before any is
+    decoded: each file is bounded, but 50,000 small files that each decode to the most one may (a
+    10 KB PNG of 40 megapixels, an 82 KB FLAC of 60 s at 384 kHz) would have taken hours."""
+    cost: Callable[[Path], int]       # from a file's header; raises if it is no such file (read says why)
+    most: int
+    refusal: Callable[[int], str]     # the message, given the total found so far
+
+
+def load(root: str | os.PathLike, extensions: set[str], read: Callable[[Path], object],
+         budget: Budget | None = None) -> LoadedClasses:
     """Read every file with `read`; unreadable ones are skipped and reported, and a
     class left with no readable file is an error."""
     found = scan(root, extensions)
+    if budget is not None:
+        total = 0
+        for f, _ in found.files:
+            try:
+                total += budget.cost(f)
+            except Exception:  # not readable: reading it says why
+                continue
+            if total > budget.most:
+                raise DataError(budget.refusal(total))
     items, targets, skipped = [], [], []
     for f, c in found.files:
         try:
@@ -182,10 +245,12 @@ def load(root: str | os.PathLike, extensions: set[str], read: Callable[[Path], o
 def check_examples(labels: list[str], minimum: int = 1) -> list[str]:
     """The sorted classes of a list of example labels; a clear error if they cannot train a classifier."""
     classes = sorted(set(labels))
+    check_labels(classes, "label")
     if len(classes) < 2:
         have = f"only '{classes[0]}'" if classes else "none"
         raise DataError(f"Need examples of at least two labels to train a classifier; have {have}.")
-    few = [c for c in classes if labels.count(c) < minimum]
+    n = Counter(labels)
+    few = [c for c in classes if n[c] < minimum]
     if few:
         raise DataError(f"Need at least {minimum} examples of each label; too few for: {', '.join(few)}.")
     return classes

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from data.core.download import DATASETS, sentence_start
 from data.core.errors import DataError, DatasetMissing
+from data.core.labels import check_labels
 from data.core.uploads import csv_rows, decode_text, read_file
 from data.core.root import find
 
@@ -287,6 +288,7 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     if len(labels) > 50:
         raise DataError(f"The label column has {len(labels)} different values; at most 50 classes are taken "
                         "(is it really the label column?).")
+    check_labels(labels, "label")      # a model keeps them in its card: as long and as distinct as it allows
     index = {lab: i for i, lab in enumerate(labels)}
     return Texts(texts, [index[lab] for lab in raw], labels, skipped)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
+from data.core.labels import MAX_LABEL_CHARS, MAX_LABELS
 from models.core.checkpoint import CheckpointError
 
-MAX_LABELS, MAX_LABEL_CHARS = 10_000, 200
 MAX_NUMBER = 1_000_000      # beyond any layer width or count of this suite's networks
 MAX_NOTE_CHARS = 500        # a headline or a dataset's name, as the sidebar shows it
 
