@@ -43,6 +43,12 @@ def read_image(data: bytes) -> Image.Image:
         raise DataError("This file is not an image that can be read (PNG, JPEG, BMP, GIF, WebP, TIFF).") from e
 
 
+def image_pixels(path) -> int:
+    """An image file's pixel count, from its header (nothing is decoded)."""
+    with Image.open(path) as img:
+        return img.width * img.height
+
+
 def _factor(img: Image.Image) -> int:
     return math.ceil(math.sqrt(img.width * img.height / MAX_WORK_PIXELS))
 

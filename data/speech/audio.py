@@ -100,6 +100,13 @@ def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MA
     return to_mono(np.concatenate(parts)), sr
 
 
+def decoded_samples(source: bytes | str | os.PathLike) -> int:
+    """How many samples, all channels counted, read_audio decodes from a file: from its header alone."""
+    with _open(source) as f:
+        frames = min(f.frames, int(MAX_SECONDS * f.samplerate), MAX_DECODED // max(1, f.channels))
+        return max(0, frames) * f.channels
+
+
 def audio_info(source: bytes | str | os.PathLike) -> dict:
     """Sample rate, channels and duration of a file, without decoding it."""
     with _open(source) as f:

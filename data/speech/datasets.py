@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data.core.class_folders import LoadedClasses, load
+from data.core.class_folders import Budget, LoadedClasses, load
 from data.core.download import fsdd_wavs, is_packed, word_folders
 from data.core.errors import DataError, DatasetMissing
 from data.core.root import cache_dir, data_root, roots
-from data.speech.audio import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE, clip_16k, noise, read_audio, resample
+from data.speech.audio import (AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE, clip_16k, decoded_samples, logmel,
+                               noise, read_audio, resample)
 
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
@@ -268,6 +269,24 @@ def silence_clips(n: int, seed: int = 0) -> Clips:
 
 
 # ---- your own folders ---------------------------------------------------------------------
+# samples decoded over a whole upload, all channels: 70 hours of 16 kHz mono; 50,000 one-second clips
+# at 48 kHz stereo are 4.8 billion. A zip's 1 GB limit bounds WAVs well below it; FLAC's silence packs
+# a thousandfold, and 82 KB files of 60 s at 384 kHz, 0.8 s to decode each, would have taken hours.
+MAX_TRAINING_SAMPLES = 4_000_000_000
+TRAINING_BUDGET = Budget(decoded_samples, MAX_TRAINING_SAMPLES, lambda total: (
+    f"These recordings decode to over {total / 1e9:,.1f} billion samples (long or high-rate files: the first "
+    f"60 s of each count); one training run reads at most {MAX_TRAINING_SAMPLES / 1e9:,.0f} billion, "
+    f"about {MAX_TRAINING_SAMPLES / SAMPLE_RATE / 3600:,.0f} hours at 16 kHz. Cut them to the words, or "
+    "resample them to 16 kHz."))
+
+
+def read_logmel(path: Path) -> np.ndarray:
+    """A file's 1-s clip as the network reads it: its log-mel spectrogram (40 x 51, 8 KB; the clip
+    is 64 KB, and 50,000 short files once held 5.9 GB of clips while they were read)."""
+    return logmel(read_clip(path))[0, 0].numpy()
+
+
 def load_audio_folders(root: str | Path) -> LoadedClasses:
-    """A user's class folders of WAV/FLAC/OGG files, each read as a 1-s 16 kHz clip."""
-    return load(root, AUDIO_EXTENSIONS, read_clip)
+    """A user's class folders of WAV/FLAC/OGG files, each read as the log-mel spectrogram of a 1-s
+    16 kHz clip."""
+    return load(root, AUDIO_EXTENSIONS, read_logmel, TRAINING_BUDGET)

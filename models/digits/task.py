@@ -9,10 +9,10 @@ import torch
 from torch.utils.data import TensorDataset
 
 from data.digits.augment import DigitAugment
-from data.core.class_folders import LoadedClasses, check_examples, load, unzipped
+from data.core.class_folders import Budget, LoadedClasses, check_examples, load, unzipped
 from data.core.errors import DataError
 from data.core.uploads import read_file
-from data.digits.images import MAX_IMAGE_BYTES, read_image, to_mnist
+from data.digits.images import MAX_IMAGE_BYTES, image_pixels, read_image, to_mnist
 from data.digits.mnist import mnist_floats
 from models.digits.net import LeNet5
 from models.core.predictor import Predictor
@@ -118,9 +118,18 @@ def read_digit_file(path: Path) -> np.ndarray:
     return to_mnist(read_image(read_file(path, MAX_IMAGE_BYTES, "images of at most 10 MB")))
 
 
+# pixels decoded over a whole upload: 1,600 twelve-megapixel photos. Each image is bounded (40 MP), but
+# 50,000 PNGs of 10 KB that are each 40 MP of one bit (0.13 s to decode) would have taken 107 minutes.
+MAX_TRAINING_PIXELS = 20_000_000_000
+TRAINING_BUDGET = Budget(image_pixels, MAX_TRAINING_PIXELS, lambda total: (
+    f"These images hold over {total / 1e9:,.0f} billion pixels; one training run decodes at most "
+    f"{MAX_TRAINING_PIXELS / 1e9:,.0f} billion. A digit needs no more than a few hundred pixels a side: "
+    "shrink the pictures first."))
+
+
 def load_image_folders(root: str | Path) -> LoadedClasses:
     """A user's class folders of images, each preprocessed as MNIST was made."""
-    return load(root, IMAGE_EXTENSIONS, read_digit_file)
+    return load(root, IMAGE_EXTENSIONS, read_digit_file, TRAINING_BUDGET)
 
 
 TASK = DigitsTask()

@@ -13,7 +13,7 @@ the training clips at random signal-to-noise ratios.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -38,7 +38,6 @@ from models.core.trainer import TrainConfig
 
 LABELS = KEYWORDS + [UNKNOWN, SILENCE]
 N_SILENCE = 400
-MEL_CHUNK = 512       # clips turned into spectrograms at once when reading a folder of your own
 RARE_REPEATS = 4      # chosen on the held-out speakers: see README, Speech commands
 
 
@@ -275,12 +274,8 @@ class SpeechTask(Task):
                 found = load_audio_folders(folder)
         else:
             found = load_audio_folders(path)
-        # a chunk of clips at a time, and the report keeps the spectrograms (8 KB a clip) in place of
-        # the clips (64 KB): stacking them all and keeping them took 6.4 GB for 50,000 short recordings
-        mels = np.concatenate([logmel(torch.stack(found.items[i:i + MEL_CHUNK]))[:, 0].numpy()
-                               for i in range(0, len(found.items), MEL_CHUNK)])
-        found = replace(found, items=mels)
-        splits = splits_from_examples(list(mels), found.targets, found.classes, val_fraction, seed,
+        mels = found.items           # each file's spectrogram (data.speech.datasets.read_logmel)
+        splits = splits_from_examples(mels, found.targets, found.classes, val_fraction, seed,
                                       source=f"custom recordings ({len(mels)} from {len(found.classes)} "
                                              "folders)", mix_with=mix_with)
         return splits, found
