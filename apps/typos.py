@@ -243,7 +243,7 @@ with teach_tab:
                 "2,000 ordinary typos so that it does not forget the rest. The new model is used at once; the "
                 "shipped one is never changed.")
     text = st.text_area("Pairs, one a line: typo → meant word (or `->`, or a comma)", key="typos_pairs",
-                        height=110, placeholder="sesert → desert\nteh -> the\nrecieve,receive")
+                        height=110, placeholder="sesert → desert\nteh -> the\nrecieve,receive", max_chars=20_000)
     pairs, teach_data = [], None
     if text.strip():
         try:

@@ -209,6 +209,19 @@ class CustomReport:
         return self._counts
 
 
+# a person's pairs in one training set, repeats included: an example's candidates and features take
+# about 16 KB, and 20,000 pairs taken 20 times each had come to 8.4 GB
+MAX_TAUGHT_EXAMPLES = 40_000
+
+
+def repeated(pairs: Sequence[tuple[str, str]], times: int) -> list[tuple[str, str]]:
+    """A person's pairs `times` over, so that training meets them among the noise model's, or fewer
+    times where they are many; more pairs than one training set takes are refused."""
+    if len(pairs) > MAX_TAUGHT_EXAMPLES:
+        raise DataError(f"{len(pairs):,} pairs to learn; at most {MAX_TAUGHT_EXAMPLES:,} can be taught at once.")
+    return list(pairs) * max(1, min(times, MAX_TAUGHT_EXAMPLES // max(1, len(pairs))))
+
+
 class TyposTask(Task):
     name = "typos"
     title = "Typos"
@@ -246,7 +259,7 @@ class TyposTask(Task):
             added = {w: int(vocab.counts[vocab.index[w]]) for w in user.words}
         index = index or build_index({"data": {"vocabulary_added": added}})
         n_val = int(n_pairs * val_fraction)
-        train_pairs = typo_noise.pairs(vocab, n_pairs - n_val, seed=seed) + list(extra_pairs) * 20
+        train_pairs = typo_noise.pairs(vocab, n_pairs - n_val, seed=seed) + repeated(extra_pairs, 20)
         val_pairs = typo_noise.pairs(vocab, n_val, seed=seed + 10_000)
         train, dropped = examples(train_pairs, index)
         val, _ = examples(val_pairs, index)
@@ -289,7 +302,7 @@ class TyposTask(Task):
             raise DataError(f"More than two edits apart and not sounding alike, so the candidates never "
                             f"include the correction: {', '.join(far[:5])}.")
         vocab = spelling.load_vocabulary()
-        train, _ = examples(list(taught) * 50 + typo_noise.pairs(vocab, replay, seed=seed + 77), index)
+        train, _ = examples(repeated(taught, 50) + typo_noise.pairs(vocab, replay, seed=seed + 77), index)
         val, _ = examples(taught, index)
         # the words a model was taught before stay in its card, so its index keeps them
         return Splits(train, val, val, [], {"dataset": f"{len(taught)} taught pairs among {replay} noise-model "
