@@ -13,7 +13,8 @@ from typing import Callable
 import streamlit as st
 
 from apps.components import charts
-from apps.components.common import active_model, add_session_model, md_labels, md_text, onnx_download
+from apps.components.common import (MAX_SESSION_MODELS, active_model, add_session_model, md_labels, md_text,
+                                    onnx_download)
 from models.core.checkpoint import to_zip
 from models.core.jobs import TrainingJob
 from models.core.evaluation import evaluate_model
@@ -94,6 +95,8 @@ def _start(task: Task, key: str, data: Splits, cfg: TrainConfig, fine_tune: bool
         return run
 
     st.session_state[f"{key}__job"] = TrainingJob(work, name=f"{key}-training").start()
+    # the finished model is evaluated on the data it trained on, whatever the page has chosen since
+    st.session_state[f"{key}__data"] = data
     st.session_state.pop(f"{key}__eval", None)
     st.session_state[f"{key}__registered"] = False
 
@@ -157,10 +160,11 @@ def training_panel(task: Task, key: str, data: Splits | None, *, data_note: str 
 
     live()
     if not job.running:
-        _finished(task, key, job, data, render_mistakes)
+        _finished(task, key, job, st.session_state.get(f"{key}__data"), render_mistakes)
 
 
 def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, render_mistakes) -> None:
+    """The finished run; `data` is what it trained on (a new upload or source does not change it)."""
     if job.error:
         # the message, never a traceback with the server's paths (that goes to the server's console)
         st.error(f"Training failed: {md_text(job.error)}")
@@ -196,8 +200,10 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
             st.session_state[name_key] = add_session_model(task.name, task.predictor_class(run.model, run.card),
                                                            run.card)
             st.rerun()
-    elif st.session_state.get(name_key):
-        a.caption(f"In use as “{st.session_state[name_key]}” (switch in the sidebar).")
+    elif kept := st.session_state.get(name_key):
+        a.caption(f"Kept as “{kept}” among the sidebar's models." if kept in st.session_state.get(
+            f"{task.name}__models", {}) else f"“{kept}” has left the sidebar (a session keeps its latest "
+            f"{MAX_SESSION_MODELS}); download it to keep it.")
     b.download_button("Download the model (.zip)", to_zip(run.model, run.card, f"{task.name}-model"),
                       file_name=f"{task.name}-model.zip", mime="application/zip", key=f"{key}__dl")
     onnx_download(task.name, run.model, run.card, key=key, where=b)
