@@ -83,7 +83,8 @@ def add_session_model(task: str, predictor: Predictor, card: dict, what: str = "
     memory without end."""
     store = _store(task)
     while len(store) >= MAX_SESSION_MODELS:
-        store.pop(next(iter(store)))
+        gone = store.pop(next(iter(store)))
+        st.session_state.pop(f"{task}__picker_onnx_{gone.name}__onnx", None)     # its ONNX file, if made
     added = st.session_state[f"{task}__added"] = st.session_state.get(f"{task}__added", 0) + 1
     acc = card.get("metrics", {}).get("test_accuracy") or card.get("metrics", {}).get("val_accuracy")
     stamp = dt.datetime.now().strftime("%H:%M:%S")
@@ -119,15 +120,18 @@ def model_picker(task: str) -> tuple[str, Predictor, dict]:
         up = st.file_uploader("Load a model saved from this app (.zip)", type=["zip"], key=f"{task}__load",
                               max_upload_size=256)
         if up is not None and st.session_state.get(f"{task}__loaded") != up.file_id:
+            # tried once a file: a refused one is not unpacked again on every rerun
+            st.session_state[f"{task}__loaded"], st.session_state[f"{task}__refused"] = up.file_id, None
             try:
                 state, card = from_zip(up.getvalue())
                 # the card is checked against its weights before anything is built (models.core.cards)
                 predictor = get_task(task).predictor_from_state(state, card)
                 add_session_model(task, predictor, card, "Loaded model")
-                st.session_state[f"{task}__loaded"] = up.file_id
                 st.rerun()
             except (CheckpointError, KeyError, RuntimeError, ValueError) as e:
-                st.error(f"Could not load that model: {md_text(e)}")
+                st.session_state[f"{task}__refused"] = f"Could not load that model: {md_text(e)}"
+        if up is not None and st.session_state.get(f"{task}__refused"):
+            st.error(st.session_state[f"{task}__refused"])
     name, predictor, card = active_model(task)
     with st.sidebar:
         onnx_download(task, predictor.model, card, key=f"{task}__picker_onnx_{name}")
