@@ -36,6 +36,18 @@ FINE_TUNE = TrainConfig(epochs=2, batch_size=64, lr=1e-3, optimizer="adam", sche
 PAIR_COUNTS = [2_000, 5_000, 10_000, 20_000, 40_000]
 
 
+def known_words(new: dict | None = None) -> dict | None:
+    """The words the model in use was given (its card keeps them) and any new ones: training on a second
+    word list, or on noise pairs alone, had dropped the first list's words from the model it made. The
+    card keeps counts already weighed against English; they are brought to the new list's scale, so
+    that neither list drowns the other when the two are weighed together again."""
+    old = card.get("data", {}).get("vocabulary_added") or {}
+    if old and new:
+        scale = (sum(new.values()) / len(new)) / (sum(old.values()) / len(old))
+        old = {w: max(1, round(c * scale)) for w, c in old.items()}
+    return {**old, **(new or {})} or None
+
+
 def short(text: str, n: int = 60) -> str:
     """A typed word for a message line: at most n characters, and literal (see md_text)."""
     return md_text(text if len(text) <= n else text[:n] + "…")
@@ -253,7 +265,7 @@ with teach_tab:
             if not held or held[0] != inputs:
                 held = (inputs, TASK.splits_from_pairs(
                     pairs, replay=2000, index=predictor.index,
-                    added_vocab=card.get("data", {}).get("vocabulary_added")))
+                    added_vocab=known_words()))
                 st.session_state["typos_teach__splits"] = held
             teach_data = held[1]
         except DataError as e:
@@ -331,11 +343,12 @@ with vocab_tab:
     n_vocab = st.select_slider("Noise-model typos to train among", PAIR_COUNTS, value=10_000, key="typos_vocab_n",
                                format_func="{:,}".format,
                                help="Made from English and your words, so the model meets your words often.")
-    inputs = (words and words[0], upload and upload[0], n_vocab)
+    inputs = (words and words[0], upload and upload[0], n_vocab, name)
     vocab_data = prepared_splits(
         "typos_vocab", inputs, "Make the training data", disabled=not (words or upload),
         make=lambda: TASK.load_splits(n_pairs=n_vocab, extra_pairs=upload[1] if upload else (),
-                                      added_vocab=dict(zip(words[1].words, words[1].counts)) if words else None))
+                                      added_vocab=known_words(dict(zip(words[1].words, words[1].counts))
+                                                              if words else None)))
     if vocab_data is None:
         st.caption("Upload a word list and/or pairs, then make the training data.")
     training_panel(TASK, "typos_vocab", vocab_data, data_note=vocab_data and data_note(vocab_data.provenance),
@@ -347,8 +360,8 @@ with train_tab:
                 "recipe, 40,000 pairs, runs from the command line: `python -m models.train typos --out runs/typos`.")
     n_train = st.select_slider("Training pairs", PAIR_COUNTS, value=10_000, key="typos_train_n",
                                format_func="{:,}".format)
-    train_data = prepared_splits("typos_train", (n_train,), "Make the training pairs",
-                                 make=lambda: TASK.load_splits(n_pairs=n_train))
+    train_data = prepared_splits("typos_train", (n_train, name), "Make the training pairs",
+                                 make=lambda: TASK.load_splits(n_pairs=n_train, added_vocab=known_words()))
     if train_data is None:
         st.caption("Make the training pairs first (about 10 s for 10,000).")
     st.session_state.setdefault("typos_train__mode", "Train from scratch")
