@@ -101,6 +101,33 @@ def score_csv() -> None:
     if up is None:
         st.caption("Each row gets a label and its probability; download the file scored.")
         return
+    # scored once a file and model: every rerun of the page (a word typed in the first tab, training's
+    # refresh) had scored the whole file again, VADER's pass included, 3 s for 5,000 rows
+    held = st.session_state.get("sent_score__held")
+    if held is None or held[0] != (up.file_id, name):
+        held = st.session_state["sent_score__held"] = ((up.file_id, name), scored(up))
+    result = held[1]
+    if "error" in result:
+        st.error(result["error"])
+        return
+    df, prob, wide, rows = result["df"], result["prob"], result["wide"], len(result["df"])
+    if wide:
+        st.warning(f"{wide:,} row{'s' * (wide > 1)} of {rows:,} {'have' if wide > 1 else 'has'} more values than "
+                   f"the header's {result['width']} (a comma inside a text that is not in quotes?): what is past "
+                   "the last column is left out, of the text too if it was cut there.")
+    n, skipped = result["n"], result["skipped"]
+    st.success(f"Scored {n:,} text{'' if n == 1 else 's'}" + (f"; {skipped:,} empty or over {MAX_CHARS:,} characters "
+                                                             "left unscored" if skipped else "") + ".")
+    st.dataframe(df.head(200), hide_index=True, column_config={prob: PERCENT})
+    st.download_button("Download the scored file (.csv)", df.to_csv(index=False), file_name="scored.csv",
+                       mime="text/csv", key="sent_score_download")
+    if comparison := result["versus"]:
+        show_comparison(*comparison)
+
+
+def scored(up) -> dict:
+    """An uploaded file scored by the model in use: the table with its two new columns, what was left
+    out, and (when it has labels) how the network and VADER do on them; or the error."""
     try:
         header, rows, ti = sd.read_texts(up.getvalue())
         texts = [r[ti] if ti < len(r) else "" for r in rows]
@@ -108,40 +135,33 @@ def score_csv() -> None:
         with st.spinner(f"Scoring {len(ok):,} texts…"):
             out = predictor.predict([texts[i] for i in ok]) if ok else []
     except DataError as e:
-        st.error(f"Cannot score {md_text(up.name)}: {md_text(e)}")
-        return
+        return {"error": f"Cannot score {md_text(up.name)}: {md_text(e)}"}
     width = len(header)
     own, (said, prob) = column_names(header, ["sentiment", "probability"])   # theirs are never overwritten
     df = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=own)
-    if wide := sum(len(r) > width for r in rows):
-        st.warning(f"{wide:,} row{'s' * (wide > 1)} of {len(rows):,} {'have' if wide > 1 else 'has'} more values than "
-                   f"the header's {width} (a comma inside a text that is not in quotes?): what is past the last "
-                   "column is left out, of the text too if it was cut there.")
     labels, probs = [""] * len(rows), [float("nan")] * len(rows)
     for i, r in zip(ok, out):        # whole columns at once: a .loc per row took 70 s for 50,000 rows
         labels[i], probs[i] = r["label"], r["score"]
     df[said], df[prob] = labels, probs
-    skipped = len(texts) - len(ok)
-    st.success(f"Scored {len(ok):,} text{'' if len(ok) == 1 else 's'}" + (f"; {skipped:,} empty or over {MAX_CHARS:,} characters left "
-                                               "unscored" if skipped else "") + ".")
-    st.dataframe(df.head(200), hide_index=True, column_config={prob: PERCENT})
-    st.download_button("Download the scored file (.csv)", df.to_csv(index=False), file_name="scored.csv",
-                       mime="text/csv", key="sent_score_download")
-    labelled_comparison(up.getvalue(), {texts[i].strip(): r["label"] for i, r in zip(ok, out)})
+    return {"df": df, "prob": prob, "width": width, "wide": sum(len(r) > width for r in rows), "n": len(ok),
+            "skipped": len(texts) - len(ok),
+            "versus": labelled_comparison(up.getvalue(), {texts[i].strip(): r["label"] for i, r in zip(ok, out)})}
 
 
-def labelled_comparison(data: bytes, ours: dict[str, str]) -> None:
+def labelled_comparison(data: bytes, ours: dict[str, str]) -> tuple[dict, str] | None:
     """When the scored file has labels too: how often the network and VADER are right on them."""
     if list(predictor.labels) != sd.LABELS:
-        return                      # a model retrained on other labels: nothing to hold VADER against
+        return None                 # a model retrained on other labels: nothing to hold VADER against
     try:
         found, how = sd.as_polarity(sd.read_labelled(data))
     except DataError:
-        return                      # no label column, or labels that are not negative / positive
+        return None                 # no label column, or labels that are not negative / positive
     with st.spinner("Reading your labelled rows with VADER too…"):
         r = versus_vader(found, ours)
-    if not r["n"]:
-        return
+    return (r, how) if r["n"] else None
+
+
+def show_comparison(r: dict, how: str) -> None:
     which = f"its first {r['n']:,} labelled rows (the rest are left out: VADER is slow on long files)" \
         if r["cut"] else f"its {r['n']:,} labelled rows"
     st.markdown(f"**Your file has labels too** (read as {how}): on {which}")
