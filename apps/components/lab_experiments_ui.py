@@ -43,12 +43,20 @@ def choose_points() -> toy.Points | None:
         return None
 
 
+RESULTS_KEPT = 16      # set-ups a session keeps the results of (each up to about half a MB)
+
+
 def _cached(key: str, fn, *args, spinner: str = "Training…", **kwargs):
-    """Experiments are rerun only when their set-up changes, not on every widget touch."""
+    """Experiments are rerun only when their set-up changes, not on every widget touch. The latest
+    RESULTS_KEPT set-ups are kept: every slider position had stayed for as long as the page was open."""
     store = st.session_state.setdefault("lab_results", {})
     if key not in store:
         with st.spinner(spinner):
             store[key] = fn(*args, **kwargs)
+        while len(store) > RESULTS_KEPT:
+            store.pop(next(iter(store)))
+    else:
+        store[key] = store.pop(key)      # the latest used goes last, the first to go is the oldest
     return store[key]
 
 

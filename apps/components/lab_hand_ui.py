@@ -3,6 +3,8 @@ phase by phase, every number on a drawing of the network. The set-up is bound
 to the URL's query parameters so that a teacher can share it as a link."""
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from apps.components import charts
@@ -130,14 +132,21 @@ def hand_step() -> None:
         return
     phase = st.session_state.get("hand_phase", 0)
     new_params = {n: upd[n]["new"] for n in hand.PARAM_NAMES}
+    # a step to infinity or NaN is not taken: the set-up would hold it, and the next rerun's reading of
+    # it fell back to the classic weights without a word
+    overflow = not all(math.isfinite(v) for v in [*new_params.values(), upd["next_loss"]])
     b1, b2, b3, b4, b5 = st.columns([1.3, 1.1, 1, 1, 0.8])
-    b1.button("Next phase ▶" if phase < 4 else "Apply, next step ▶", type="primary",
+    b1.button("Next phase ▶" if phase < 4 else "Apply, next step ▶", type="primary", disabled=overflow and phase >= 4,
               on_click=_next_phase, args=(new_params,), key="next_phase")
-    b2.button("One whole step", on_click=_whole_step, args=(new_params, dict(s.params)), key="whole_step")
+    b2.button("One whole step", on_click=_whole_step, args=(new_params, dict(s.params)), key="whole_step",
+              disabled=overflow)
     n = b3.number_input("N", 1, 5000, 100, key="n_steps", bind=Q, label_visibility="collapsed")
     run_n = b4.button(f"Run {n} steps", key="run_n")
     b5.button("Reset", on_click=_reset, key="reset")
 
+    if overflow:
+        st.error(f"A step from here overflows: the loss after it would be {upd['next_loss']:g} and the new weights "
+                 "not all finite numbers. Lower the learning rate or the inputs, or press Reset.")
     last = st.session_state.get("hand_last")
     if phase == 5 and (not last or last[1] != s.params):   # the set-up changed since: start afresh
         phase = st.session_state["hand_phase"] = 0
