@@ -123,6 +123,10 @@ def test_a_session_keeps_its_latest_models_only():
         at.sidebar.file_uploader(key="digits__load").set_value((f"m{i}.zip", model_zip(save(state), c),
                                                                 "application/zip")).run()
         assert not at.exception
+        if i == 0:                                   # as if its ONNX file had been made: it goes with it
+            first = at.session_state["digits__active"]
+            at.session_state[f"digits__picker_onnx_{first}__onnx"] = (0, b"onnx")
+    assert f"digits__picker_onnx_{first}__onnx" not in at.session_state
     store = at.session_state["digits__models"]
     assert len(store) == MAX_SESSION_MODELS
     assert at.sidebar.radio[0].value == list(store)[-1] == at.session_state["digits__active"]
