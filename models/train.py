@@ -11,12 +11,14 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
 from data.core.errors import DataError
-from models.core.checkpoint import CheckpointError, is_shipped
+from models.core.checkpoint import CheckpointError, finite, is_shipped, stem
 from models import TASK_MODULES, get_task, load_predictor
 from models.core.tasks import epochs_for, train_model
 from models.core.trainer import ProgressBar, TrainConfig
@@ -67,6 +69,28 @@ def setup_distributed(args) -> None:
     dist.init_process_group("nccl" if use_cuda else "gloo")
 
 
+def out_problem(out: str) -> str:
+    """Why the checkpoint cannot be written at `out` ("" if it can): found out before training, where a
+    run on /sys once trained in full and then failed on its temporary file."""
+    base = stem(out)
+    if Path(out).is_dir() or base.is_dir():
+        return f"is a folder; name the checkpoint inside it, e.g. {Path(out) / 'run'}"
+    for suffix in ("", ".safetensors", ".json", ".train.pt"):
+        f = base.with_name(base.name + suffix)
+        if f.exists() and not f.is_file():
+            return f"{f} exists and is not a regular file (a folder or a device)"
+    folder = base.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"its folder cannot be made ({e.strerror or e})"
+    try:                         # the way the save writes: a temporary file beside the checkpoint
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e:
+        return f"its folder {folder} cannot be written ({e.strerror or e})"
+    return ""
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -88,7 +112,7 @@ def main(argv=None) -> int:
     config_arguments(p)
     args = p.parse_args(argv)
     for name, low, high in (("epochs", 1, 10_000), ("batch_size", 1, 65_536), ("max_batches", 1, None),
-                            ("threads", 1, 1024)):
+                            ("threads", 1, 1024), ("early_stopping", 0, 10_000), ("seed", 0, 2**63 - 1)):
         value = getattr(args, name)
         if value is not None and (value < low or (high is not None and value > high)):
             p.error(f"--{name.replace('_', '-')} must be {low} or more" + (f" and at most {high:,}" if high else "")
@@ -105,6 +129,8 @@ def main(argv=None) -> int:
     if is_shipped(args.out) and not args.replace_shipped:
         p.error(f"--out {args.out} is the shipped model: write your run elsewhere (e.g. runs/{args.task}), or add "
                 "--replace-shipped to rebuild the shipped model on purpose")
+    if problem := out_problem(args.out):     # before minutes of training, not after them
+        p.error(f"--out {args.out}: {problem}")
     task = get_task(args.task)
     setup_distributed(args)
     rank0 = not dist.is_initialized() or dist.get_rank() == 0
@@ -144,12 +170,12 @@ def main(argv=None) -> int:
         code = 130
     else:
         if rank0:
-            print(json.dumps({"status": run.result.status, "message": run.result.message, "out": args.out,
-                              "saved": run.saved, "seconds": round(run.result.seconds, 2),
-                              "metrics": run.card["metrics"]}, indent=2))
+            print(json.dumps(finite({"status": run.result.status, "message": run.result.message, "out": args.out,
+                                     "saved": run.saved, "seconds": round(run.result.seconds, 2),
+                                     "metrics": run.card["metrics"]}), indent=2, allow_nan=False))
             if run.save_note:
                 print(f"{args.out}: {run.save_note}", file=sys.stderr)
-        code = 0 if run.result.ok else 1
+        code = 130 if run.result.interrupted else 0 if run.result.ok else 1
     if dist.is_initialized():
         # rank 0 is still writing the checkpoint when the others get here: tearing the group down
         # under it aborted a rank on CI ("terminate called without an active exception")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import sys
 import tempfile
@@ -41,6 +42,13 @@ def stem(path: str | os.PathLike) -> Path:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    try:
+        _write_via_temporary(path, data)
+    except OSError as e:            # named as the file asked for, not the temporary one beside it
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+
+
+def _write_via_temporary(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
     umask = os.umask(0)
@@ -63,8 +71,24 @@ def weights_bytes(model: torch.nn.Module) -> bytes:
     return st_save(state)
 
 
+def finite(value):
+    """`value` with every NaN or infinity made None: JSON has no such numbers, and a card or a report
+    holding them is not JSON another program can read."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    try:                            # float, and numpy's and torch's numbers, as json's default= read them
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return number if math.isfinite(number) else None
+
+
 def card_bytes(card: dict) -> bytes:
-    return json.dumps(card, indent=2, sort_keys=False, default=float).encode()
+    return json.dumps(finite(card), indent=2, sort_keys=False, default=float, allow_nan=False).encode()
 
 
 def make_card(task: str, arch: dict, labels: list[str], **extra) -> dict:
@@ -178,7 +202,9 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict]:
         raise CheckpointError(f"No model card at {card_path}: it is saved beside the weights and names "
                               "the task, labels and preprocessing.")
     for path, most in ((weights, MAX_ZIP_WEIGHTS), (card_path, MAX_ZIP_CARD)):
-        if path.is_file() and path.stat().st_size > most:
+        if not path.is_file():      # a FIFO would be read without end, or wait for a writer for ever
+            raise CheckpointError(f"{path} is not a regular file.")
+        if path.stat().st_size > most:
             raise CheckpointError(f"{path} is {path.stat().st_size / 1024**2:,.0f} MB: a model of this suite is "
                                   f"at most {most // 1024**2} MB.")
     try:
@@ -223,7 +249,11 @@ def load_trainer_state(path: str | os.PathLike) -> dict | None:
     if card is not None:
         _check_hash(card, ".train.pt", data, base)
     import io
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:  # a truncated or foreign file: the shipped cards name no hash to catch it first
+        raise CheckpointError(f"{p} cannot be read as a run's optimizer state: "
+                              f"{(str(e).splitlines() or [''])[0][:200]}") from e
 
 
 def to_zip(model: torch.nn.Module, card: dict, name: str = "model") -> bytes:

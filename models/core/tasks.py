@@ -25,7 +25,7 @@ from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, 
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
 from models.core.evaluation import evaluate_model
-from models.core.trainer import Callback, FitResult, TrainConfig, Trainer
+from models.core.trainer import Callback, FitResult, Status, TrainConfig, Trainer, make_schedule
 
 
 @dataclass
@@ -218,6 +218,10 @@ def worth_saving(card: dict, result: FitResult, steps: int, out: str | Path, ove
         return ""                  # nothing (readable) there to protect
     new_m, old_m = card.get("metrics", {}), old["metrics"]
     for key, higher_is_better in (("val_accuracy", True), ("val_loss", False)):
+        if key in old_m and new_m.get(key) is None:
+            # a run stopped before its first epoch's validation (Ctrl-C) has nothing to weigh
+            return (f"not saved: this run has no {key.replace('_', ' ')} to weigh against the checkpoint already "
+                    f"at {out}; pass --overwrite to replace it anyway")
         if key in new_m and key in old_m:
             worse = new_m[key] < old_m[key] if higher_is_better else new_m[key] > old_m[key]
             if worse:
@@ -225,6 +229,38 @@ def worth_saving(card: dict, result: FitResult, steps: int, out: str | Path, ove
                         f"at {out} ({old_m[key]:.4f}); pass --overwrite to replace it anyway")
             break
     return ""
+
+
+def resume_into(trainer: Trainer, task: Task, labels: Sequence[str], resume: str | Path, steps: int) -> None:
+    """A run's weights and optimizer state, put back into `trainer` to go on where it stopped; a
+    checkpoint of another task or label set, or a schedule laid out for another length, is refused
+    with what to do instead."""
+    from models.core.checkpoint import load_trainer_state
+    state, card = load_checkpoint(resume)
+    if card.get("task") != task.name or list(card.get("labels") or []) != list(labels):
+        raise CheckpointError(f"--resume {resume} is a run of the {str(card.get('task'))[:20]} task on other labels: "
+                              "resume a run of this task and data, or fine-tune from it with --init.")
+    try:
+        trainer.model.load_state_dict(state)
+    except RuntimeError as e:
+        raise CheckpointError(f"--resume {resume}: its weights do not fit this network: {first_line(e)}") from e
+    tstate = load_trainer_state(resume)
+    if tstate is None:
+        raise FileNotFoundError(f"{resume} has weights but no .train.pt optimizer state to resume from")
+    cfg, saved = trainer.cfg, tstate.get("scheduler") if isinstance(tstate, dict) else None
+    fresh = make_schedule(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr), cfg, steps)
+    fresh = fresh.state_dict() if fresh is not None else None
+    # one-cycle and cosine schedules are laid out for a run's length: continuing one for another length
+    # made OneCycleLR fail a step past its end, and a constant rate had no schedule to load one into
+    if bool(saved) != bool(fresh) or any(saved.get(k) != fresh.get(k) for k in ("total_steps", "T_max", "step_size")
+                                         if saved and fresh and k in fresh):
+        raise CheckpointError(f"--resume {resume} goes on with the run as it was laid out: give it the run's own "
+                              "--epochs, --batch-size and --schedule (its card's hyperparameters), or fine-tune "
+                              "from it with --init for a run of another length.")
+    try:
+        trainer.load_state_dict(tstate, steps)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"--resume {resume}: its optimizer state does not fit this run: {first_line(e)}") from e
 
 
 def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module | None = None,
@@ -243,14 +279,8 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     trainer = Trainer(model, task.loss_fn(), cfg, callbacks=list(callbacks),
                       batch_transform=task.batch_transform(augment, splits), collate_fn=task.collate_fn)
     if resume is not None:
-        from models.core.checkpoint import load_trainer_state
-        state, _ = load_checkpoint(resume)
-        model.load_state_dict(state)
-        tstate = load_trainer_state(resume)
-        if tstate is None:
-            raise FileNotFoundError(f"{resume} has weights but no .train.pt optimizer state to resume from")
         steps = len(make_batches(splits.train, cfg.batch_size, True, cfg.seed, task.collate_fn))
-        trainer.load_state_dict(tstate, steps)
+        resume_into(trainer, task, labels, resume, steps)
     if trainer_hook is not None:
         trainer_hook(trainer)   # lets a UI hold the trainer (for its Stop button) before fitting starts
     result = trainer.fit(splits.train, splits.val)
@@ -259,6 +289,12 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     metrics.update({k: v for k, v in trainer.history.kept_epoch().items() if k.startswith(("train_", "val_"))})
     if test_eval and splits.test is not None and result.ok:
         metrics.update({"test_" + k: v for k, v in trainer.evaluate(splits.test).items()})
+    broken = [k for k, v in metrics.items() if v is not None and not math.isfinite(float(v))]
+    if result.ok and broken:
+        # the training loss stayed finite over the batches it read, but the weights no longer give numbers
+        result.status = Status.DIVERGED
+        result.message = (f"Training diverged: the {broken[0].replace('_', ' ')} is {metrics[broken[0]]}. "
+                          "Lower the learning rate.")
     card = make_card(task.name, task.arch(model), labels, preprocessing=task.preprocessing(),
                      hyperparameters={**cfg.to_dict(), "augment": augment,
                                       "fine_tuned_from": None if init is None else "a previous model"},

@@ -81,6 +81,7 @@ class FitResult:
     history: History
     epochs_done: int
     seconds: float
+    interrupted: bool = False        # Ctrl-C: the command line exits 130, as a shell expects
 
     @property
     def ok(self) -> bool:
@@ -339,17 +340,19 @@ class Trainer:
         self._good, self._candidate = self._copy_weights(), self._copy_weights()
         t0 = self._t0 = time.perf_counter()
         self.emit("fit_start")
+        interrupted = False
         try:
             while self.epoch < epochs and self.stop is None:
                 self._epoch(batches, val)
         except KeyboardInterrupt:
             self._read_window()
             self.request_stop("Stopped by Ctrl-C.")
+            interrupted = True
         status = self.stop.status if self.stop else Status.COMPLETED
         message = self.stop.message if self.stop else f"Trained {self.epoch} epoch{'s' * (self.epoch != 1)}."
         self.emit("fit_end")
         self.stop = None            # consumed: a later fit starts afresh
-        return FitResult(status, message, self.history, self.epoch, time.perf_counter() - t0)
+        return FitResult(status, message, self.history, self.epoch, time.perf_counter() - t0, interrupted)
 
     def _epoch(self, batches, val) -> None:
         if hasattr(batches, "set_epoch"):
