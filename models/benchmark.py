@@ -25,7 +25,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from data.core.errors import DataError
 from models import load_predictor
+from models.core.checkpoint import CheckpointError
+from models.core.cli import THREADS, whole
 from models.core.tasks import Splits, train_model
 from models.core.trainer import Callback, TrainConfig
 
@@ -182,14 +185,19 @@ def main(argv=None) -> int:
     p.add_argument("task", choices=["digits", "sentiment", "speech"])
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
     p.add_argument("--weights", help="checkpoint for the latency figures (default: shipped)")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=THREADS, default=2)
+    p.add_argument("--repeats", type=whole(1, 100), default=3)
     p.add_argument("--full", action="store_true", help="repeat the time-to-accuracy run too (slow)")
-    p.add_argument("--latency-n", type=int, default=300)
+    p.add_argument("--latency-n", type=whole(1, 100_000), default=300)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     run = {"digits": digits, "sentiment": sentiment, "speech": speech}[args.task]
-    print(json.dumps(run(args), indent=2))
+    try:
+        load_predictor(args.task, args.weights)     # a wrong --weights is said at once, not after minutes
+        print(json.dumps(run(args), indent=2))
+    except (DataError, CheckpointError, ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -17,6 +17,7 @@ from data.core.errors import DataError
 from models.core.checkpoint import CheckpointError
 from models import TASK_MODULES, get_task, load_predictor
 from models.core.evaluation import evaluate_model
+from models.core.cli import THREADS, whole
 
 
 def main(argv=None) -> int:
@@ -27,12 +28,12 @@ def main(argv=None) -> int:
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
     p.add_argument("--custom", help="evaluate on your own folder or .zip of class folders")
     p.add_argument("--split", default="test", choices=["test", "val"])
-    p.add_argument("--mistakes", type=int, default=10, help="how many of the worst mistakes to list")
-    p.add_argument("--folds", type=int, default=0,
+    p.add_argument("--mistakes", type=whole(0), default=10, help="how many of the worst mistakes to list")
+    p.add_argument("--folds", type=whole(0, 100), default=0,
                    help="speech: also train and test N leave-one-FSDD-speaker-out folds (default 0: none)")
     p.add_argument("--record", action="store_true",
                    help="speech: write the held-out figures into the model card (the app shows them)")
-    p.add_argument("--threads", type=int, help="torch.set_num_threads")
+    p.add_argument("--threads", type=THREADS, help="torch.set_num_threads")
     args = p.parse_args(argv)
     task = get_task(args.task)
     if args.threads:

@@ -15,6 +15,7 @@ from pathlib import Path
 from data.core.errors import DataError
 from models.core.checkpoint import CheckpointError
 from models import TASK_MODULES, get_task, load_predictor
+from models.core.cli import whole
 
 
 TEXT_TASKS = ("sentiment", "typos")
@@ -33,7 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--text", action="append", default=[], metavar="TEXT",
                    help="a text to read itself, not a file (sentiment, typos); repeat for more")
     p.add_argument("--weights", help="checkpoint path (default: the shipped model)")
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=whole(1), default=3)
     args = p.parse_args(argv)
     if args.text and args.task not in TEXT_TASKS:
         p.error(f"--text is for {' and '.join(TEXT_TASKS)}: {args.task} reads files")

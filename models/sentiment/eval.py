@@ -36,6 +36,7 @@ from data.sentiment.text import MAX_CHARS
 from models.core.checkpoint import CheckpointError
 from models import load_predictor
 from models.sentiment.vader import analyzer
+from models.core.cli import THREADS, whole
 
 TARGET = 0.85
 
@@ -236,8 +237,8 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="checkpoint (default: the shipped model)")
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=THREADS, default=2)
+    p.add_argument("--repeats", type=whole(1, 100), default=3)
     p.add_argument("--json", action="store_true")
     p.add_argument("--final", action="store_true",
                    help="also the VADER tweets' and editorials' test splits: read them once, at the end")

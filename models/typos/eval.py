@@ -25,6 +25,7 @@ from data.core.errors import DataError
 from models import load_predictor
 from models.core.checkpoint import CheckpointError, record_evaluation, shipped_path
 from models.typos.baselines import Norvig, PySpellCheckerBaseline, SymSpellBaseline, aspell, evaluate, hunspell
+from models.core.cli import SEED, THREADS, whole
 
 
 class Ours:
@@ -150,12 +151,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.typos.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="checkpoint (default: the shipped model)")
-    p.add_argument("--sample", type=int, default=2000, help="codespell pairs to sample")
-    p.add_argument("--hard-sample", type=int, default=1000,
+    p.add_argument("--sample", type=whole(1), default=2000, help="codespell pairs to sample")
+    p.add_argument("--hard-sample", type=whole(1), default=1000,
                    help="pairs three or more edits away to sample (0: leave the hard split out)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=THREADS, default=1,
                    help="torch threads (default 1: for this small network a second thread costs more than "
                         "it gives; the candidate search is Python on one core either way)")
     p.add_argument("--record", action="store_true",

@@ -26,6 +26,7 @@ from data.typos.context import TOKEN, Injected, editorial_sentences, inject_erro
 from models import load_predictor
 from models.core.checkpoint import CheckpointError
 from models.typos.baselines import aspell
+from models.core.cli import SEED, whole
 
 
 def error_sentences(split: str = "test", n: int = 1500, seed: int = 0, root=None) -> list[Injected]:
@@ -102,8 +103,8 @@ def main(argv=None) -> int:
     p.add_argument("--weights", help="checkpoint (default: the shipped model)")
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
     p.add_argument("--split", choices=("dev", "test"), default="test")
-    p.add_argument("--n", type=int, default=1500, help="sentences (at most the half's 2,600 or so)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=whole(0), default=1500, help="sentences (at most the half's 2,600 or so)")
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     try:
