@@ -31,7 +31,19 @@ def check_out(out: str) -> Path:
                           "choose another --out")
     if path.is_dir():
         raise ExportError(f"--out {out!r} is a folder; name a .onnx file")
+    sidecar = path.with_suffix(".json")
+    if sidecar.exists() and not (sidecar.is_file() and _is_export_card(sidecar)):
+        # an earlier export's card is replaced with its .onnx; anything else there is someone's file
+        raise ExportError(f"{sidecar} is there already and is not the card of an ONNX export: the card would "
+                          "replace it; choose another --out")
     return path
+
+
+def _is_export_card(path: Path) -> bool:
+    try:
+        return "onnx" in json.loads(path.read_text(encoding="utf-8")[:1_000_000])
+    except (OSError, ValueError, RecursionError):
+        return False
 
 
 def main(argv=None) -> int:
@@ -50,7 +62,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"error: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
+        print(f"error: cannot write {e.filename or args.out}: {e.strerror or e}", file=sys.stderr)
         return 2
     verified = card["onnx"]["verified"]
     print(json.dumps({"onnx": str(onnx_path), "card": str(card_path), "bytes": len(data),

@@ -173,6 +173,10 @@ def write_export(onnx_bytes: bytes, card: dict, out: str | Path) -> tuple[Path, 
     out = Path(out)
     sidecar = out.with_suffix(".json")
     _atomic_write(out, onnx_bytes)
-    _atomic_write(sidecar, json.dumps({**card, "onnx": {**card["onnx"], "file": out.name}}, indent=2,
-                                      default=float).encode())
+    try:
+        _atomic_write(sidecar, json.dumps({**card, "onnx": {**card["onnx"], "file": out.name}}, indent=2,
+                                          default=float).encode())
+    except OSError:
+        out.unlink(missing_ok=True)     # an .onnx without the card that says what it expects is no export
+        raise
     return out, sidecar
