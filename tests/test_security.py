@@ -470,7 +470,8 @@ def test_an_unwritable_out_is_one_clear_line(tmp_path):
     import sys
     r = subprocess.run([sys.executable, "-m", "models.train", "digits", "--out", "/proc/no-such/m",
                         "--max-batches", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("error:") and "Traceback" not in r.stderr
+    # found before the data is loaded: argparse's line, "python -m models.train: error: --out …"
+    assert r.returncode == 2 and "error: --out" in r.stderr.strip().splitlines()[-1] and "Traceback" not in r.stderr
 
 
 @pytest.mark.skipif(not (ROOT.parent / "shared" / "datasets" / "mnist").is_dir(), reason="MNIST not here")
@@ -498,7 +499,7 @@ def test_ctrl_c_during_training_stops_cleanly(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert "Traceback" not in err.read_text()
-    assert proc.returncode == 0, err.read_text()[-2000:]
+    assert proc.returncode == 130, err.read_text()[-2000:]        # as a shell expects of Ctrl-C
     assert json.loads(out)["status"] == "stopped" and "Ctrl-C" in json.loads(out)["message"]
 
 
