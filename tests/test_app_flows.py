@@ -128,3 +128,9 @@ def test_a_refused_model_zip_is_read_once_and_its_message_stays(monkeypatch):
     at.run()
     assert len(reads) == 1
     assert any("Could not load that model" in e.value for e in at.sidebar.error)
+
+
+def test_the_hand_steps_numbers_stay_short_however_large():
+    from apps.components.lab_hand_ui import fixed
+    assert fixed(0.15, 4) == "0.1500" and fixed(-2.5, 6) == "-2.500000"
+    assert fixed(1e300, 4) == "1e+300" and fixed(float("nan"), 6) == "nan"     # was a 300-digit label

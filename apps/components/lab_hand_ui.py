@@ -27,6 +27,12 @@ D = hand.HandSetup.default()
 DEFAULTS = {**D.params, "x1": D.x1, "x2": D.x2, "t": D.target}
 
 
+def fixed(value: float, places: int) -> str:
+    """A number with `places` decimals, as the step's figures are read; past ten million in
+    scientific form: 1e300 with four decimals is a 300-digit label that squeezed the drawing flat."""
+    return f"{value:.{places}f}" if abs(value) < 1e7 else f"{value:.{places}g}"
+
+
 def _set_values(values: dict[str, float]) -> None:
     for k, v in values.items():
         st.session_state[k] = float(v)
@@ -77,11 +83,11 @@ def network_dot(s: hand.HandSetup, fw: dict | None, grads: dict | None, upd: dic
     p = s.params
 
     def edge(a: str, b: str, name: str) -> str:
-        label = f"{name} = {p[name]:.4f}"
+        label = f"{name} = {fixed(p[name], 4)}"
         if grads:
             label += f"\n∂E/∂{name} = {grads[name]:.3g}"
         if upd:
-            label += f"\nnew {upd[name]['new']:.4f}"
+            label += f"\nnew {fixed(upd[name]['new'], 4)}"
         return f'{a} -> {b} [label="{label}", fontsize=16]'
 
     def node(n: str, text: str, color: str = "#eef3fb") -> str:
@@ -91,15 +97,15 @@ def network_dot(s: hand.HandSetup, fw: dict | None, grads: dict | None, upd: dic
     for j in (1, 2):
         text = f"N{j}\nb{j} = {p[f'b{j}']:.3g}"
         if fw:
-            text += f"\nz{j} = {fw[f'z{j}']:.4f}\nh{j} = {fw[f'h{j}']:.4f}"
+            text += f"\nz{j} = {fixed(fw[f'z{j}'], 4)}\nh{j} = {fixed(fw[f'h{j}'], 4)}"
         nodes.append(node(f"n{j}", text))
     out = f"out\nc = {p['c']:.3g}"
     if fw:
-        out += f"\nz = {fw['z_out']:.4f}\ny = {fw['y']:.4f}"
+        out += f"\nz = {fixed(fw['z_out'], 4)}\ny = {fixed(fw['y'], 4)}"
     nodes.append(node("out", out, "#fdf1e6"))
     target = f"t = {s.target:.4g}"
     if fw:
-        target += f"\nE = {fw['loss']:.5f}"
+        target += f"\nE = {fixed(fw['loss'], 5)}"
     nodes.append(f'err [label="{target}", shape=box, style="rounded,filled", fillcolor="#fbe9e9", fontsize=18]')
     edges = [edge("x1", "n1", "w11"), edge("x2", "n1", "w12"), edge("x1", "n2", "w21"), edge("x2", "n2", "w22"),
              edge("n1", "out", "v1"), edge("n2", "out", "v2"), "out -> err [style=dashed, arrowhead=none]"]
@@ -154,7 +160,7 @@ def hand_step() -> None:
         shown = hand.HandSetup(dict(last[0]), s.x1, s.x2, s.target, s.activation, s.loss, s.lr)
         fw, bw, upd = hand.forward(shown), hand.backward(shown), hand.update(shown)
         s, phase = shown, 4
-        st.success(f"One step taken: the loss went from {upd['loss']:.6f} to {upd['next_loss']:.6f}. "
+        st.success(f"One step taken: the loss went from {fixed(upd['loss'], 6)} to {fixed(upd['next_loss'], 6)}. "
                    "The set-up now holds the new weights.")
     st.progress(phase / 4, text=" → ".join(f"**{p}**" if i < phase else p for i, p in enumerate(PHASES)))
     st.graphviz_chart(network_dot(s, fw if phase >= 1 else None, bw["grads"] if phase >= 3 else None,
@@ -167,7 +173,7 @@ def hand_step() -> None:
     if phase >= 2:
         st.subheader("2 · Error")
         st.caption(EXPLAIN[1])
-        st.markdown(f"`{fw['formulas']['loss']}`  \nThe output is off by y − t = **{fw['error']:.6f}**.")
+        st.markdown(f"`{fw['formulas']['loss']}`  \nThe output is off by y − t = **{fixed(fw['error'], 6)}**.")
     if phase >= 3:
         st.subheader("3 · Backward pass")
         st.caption(EXPLAIN[2])
@@ -183,12 +189,12 @@ def hand_step() -> None:
     if phase >= 4:
         st.subheader("4 · Weight update")
         st.caption(EXPLAIN[3])
-        rows = [f"| {n} | {upd[n]['old']:.6f} | {upd[n]['grad']:.6f} | <span id='new-{n}'>{upd[n]['new']:.6f}</span> |"
-                for n in hand.PARAM_NAMES]
+        rows = [f"| {n} | {fixed(upd[n]['old'], 6)} | {fixed(upd[n]['grad'], 6)} | "
+                f"<span id='new-{n}'>{fixed(upd[n]['new'], 6)}</span> |" for n in hand.PARAM_NAMES]
         st.markdown(f"learning rate η = {s.lr:g}\n\n| weight | old | gradient | new = old − η × gradient |\n"
                     "|---|---|---|---|\n" + "\n".join(rows), unsafe_allow_html=True)
-        st.markdown(f"Loss before: **{upd['loss']:.6f}** → after one step: "
-                    f"**<span id='next-loss'>{upd['next_loss']:.6f}</span>**", unsafe_allow_html=True)
+        st.markdown(f"Loss before: **{fixed(upd['loss'], 6)}** → after one step: "
+                    f"**<span id='next-loss'>{fixed(upd['next_loss'], 6)}</span>**", unsafe_allow_html=True)
     if run_n:
         st.session_state["hand_steps"] = hand.train_steps(s, int(n))
     steps = st.session_state.get("hand_steps")
