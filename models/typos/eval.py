@@ -152,7 +152,7 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="checkpoint (default: the shipped model)")
     p.add_argument("--sample", type=whole(1), default=2000, help="codespell pairs to sample")
-    p.add_argument("--hard-sample", type=whole(1), default=1000,
+    p.add_argument("--hard-sample", type=whole(0), default=1000,
                    help="pairs three or more edits away to sample (0: leave the hard split out)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--json", action="store_true")
