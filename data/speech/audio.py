@@ -87,8 +87,7 @@ def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MA
         if not 1 <= channels <= MAX_CHANNELS:
             raise DataError(f"{name} has {channels:,} channels: recordings of up to {MAX_CHANNELS} can be read "
                             "(mix it down to mono or stereo first).")
-        frames = f.frames if max_seconds is None else min(f.frames, int(max_seconds * sr))
-        frames = min(frames, MAX_DECODED // channels)
+        frames = _frames_read(f, max_seconds)
         try:
             # block by block, each mixed to mono at once: a channels x frames array is never held
             parts = [b.mean(axis=1) for b in f.blocks(blocksize=max(1, BLOCK // channels), frames=frames,
@@ -100,11 +99,16 @@ def read_audio(source: bytes | str | os.PathLike, max_seconds: float | None = MA
     return to_mono(np.concatenate(parts)), sr
 
 
+def _frames_read(f, max_seconds: float | None = MAX_SECONDS) -> int:
+    """The frames read_audio decodes from an open file: its first max_seconds, within MAX_DECODED."""
+    frames = f.frames if max_seconds is None else min(f.frames, int(max_seconds * f.samplerate))
+    return max(0, min(frames, MAX_DECODED // max(1, f.channels)))
+
+
 def decoded_samples(source: bytes | str | os.PathLike) -> int:
     """How many samples, all channels counted, read_audio decodes from a file: from its header alone."""
     with _open(source) as f:
-        frames = min(f.frames, int(MAX_SECONDS * f.samplerate), MAX_DECODED // max(1, f.channels))
-        return max(0, frames) * f.channels
+        return _frames_read(f) * f.channels
 
 
 def audio_info(source: bytes | str | os.PathLike) -> dict:
