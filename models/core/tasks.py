@@ -25,7 +25,7 @@ from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, 
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
 from models.core.evaluation import evaluate_model
-from models.core.trainer import Callback, FitResult, Status, TrainConfig, Trainer, make_schedule
+from models.core.trainer import Callback, FitResult, ScheduleMismatch, Status, TrainConfig, Trainer
 
 
 @dataclass
@@ -247,19 +247,13 @@ def resume_into(trainer: Trainer, task: Task, labels: Sequence[str], resume: str
     tstate = load_trainer_state(resume)
     if tstate is None:
         raise FileNotFoundError(f"{resume} has weights but no .train.pt optimizer state to resume from")
-    cfg, saved = trainer.cfg, tstate.get("scheduler") if isinstance(tstate, dict) else None
-    fresh = make_schedule(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr), cfg, steps)
-    fresh = fresh.state_dict() if fresh is not None else None
-    # one-cycle and cosine schedules are laid out for a run's length: continuing one for another length
-    # made OneCycleLR fail a step past its end, and a constant rate had no schedule to load one into
-    if bool(saved) != bool(fresh) or any(saved.get(k) != fresh.get(k) for k in ("total_steps", "T_max", "step_size")
-                                         if saved and fresh and k in fresh):
-        raise CheckpointError(f"--resume {resume} goes on with the run as it was laid out: give it the run's own "
-                              "--epochs, --batch-size and --schedule (its card's hyperparameters), or fine-tune "
-                              "from it with --init for a run of another length.")
     try:
         trainer.load_state_dict(tstate, steps)
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+    except ScheduleMismatch as e:
+        raise CheckpointError(f"--resume {resume} goes on with the run as it was laid out: give it the run's own "
+                              "--epochs, --batch-size and --schedule (its card's hyperparameters), or fine-tune "
+                              "from it with --init for a run of another length.") from e
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
         raise CheckpointError(f"--resume {resume}: its optimizer state does not fit this run: {first_line(e)}") from e
 
 

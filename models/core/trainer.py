@@ -88,6 +88,10 @@ class FitResult:
         return self.status != Status.DIVERGED
 
 
+class ScheduleMismatch(ValueError):
+    """A saved schedule that cannot go on under this run's settings (Trainer.load_state_dict)."""
+
+
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -404,6 +408,13 @@ class Trainer:
     def load_state_dict(self, state: dict, steps_per_epoch: int | None = None) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        if state.get("scheduler") and steps_per_epoch:
-            self.scheduler = make_schedule(self.optimizer, self.cfg, steps_per_epoch)
-            self.scheduler.load_state_dict(state["scheduler"])
+        if steps_per_epoch:
+            saved, fresh = state.get("scheduler"), make_schedule(self.optimizer, self.cfg, steps_per_epoch)
+            # one-cycle and cosine schedules are laid out for a run's length: one laid out for another
+            # failed a step past its end, and a constant rate had no schedule to load one into
+            if bool(saved) != bool(fresh) or saved and any(saved.get(k) != v for k, v in fresh.state_dict().items()
+                                                           if k in ("total_steps", "T_max", "step_size")):
+                raise ScheduleMismatch("the learning-rate schedule is laid out for another length or kind")
+            if saved:
+                self.scheduler = fresh
+                self.scheduler.load_state_dict(saved)
