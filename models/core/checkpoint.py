@@ -162,6 +162,12 @@ class CheckpointError(ValueError):
     pass
 
 
+def first_line(error: BaseException, most: int = 300) -> str:
+    """An error's message in one line: torch appends C++ stack frames to some, exporters graph dumps."""
+    line = (str(error).strip().splitlines() or [""])[0]
+    return line if len(line) <= most else line[:most] + "…"
+
+
 # a model of this suite has a few dozen tensors; safetensors builds every one a header names before
 # anything can count them, so 1.5 million empty ones (a 3.9 MB zip) took 2 GB and 80 s to refuse
 MAX_TENSORS, MAX_HEADER = 1_000, 1024**2
@@ -252,8 +258,7 @@ def load_trainer_state(path: str | os.PathLike) -> dict | None:
     try:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as e:  # a truncated or foreign file: the shipped cards name no hash to catch it first
-        raise CheckpointError(f"{p} cannot be read as a run's optimizer state: "
-                              f"{(str(e).splitlines() or [''])[0][:200]}") from e
+        raise CheckpointError(f"{p} cannot be read as a run's optimizer state: {first_line(e, 200)}") from e
 
 
 def to_zip(model: torch.nn.Module, card: dict, name: str = "model") -> bytes:

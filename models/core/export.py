@@ -22,6 +22,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from models.core.checkpoint import card_bytes, first_line
+
 TOLERANCE = 1e-4       # max |onnxruntime - PyTorch| over every output of every sample
 OPSET = 20             # what torch 2.11's exporter writes; onnxruntime 1.17+ reads it
 EXPORTERS = {True: "torch.onnx.export(dynamo=True): torch.export + onnxscript",
@@ -127,7 +129,7 @@ def _ort_version() -> str:
 
 def _first_line(e: Exception) -> str:
     """An exporter's or runtime's error in one line: their messages run to pages of graph dumps."""
-    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    return f"{type(e).__name__}: {first_line(e)}"
 
 
 def export_onnx(task: str, model: nn.Module, card: dict) -> tuple[bytes, dict]:
@@ -157,25 +159,22 @@ def export_onnx(task: str, model: nn.Module, card: dict) -> tuple[bytes, dict]:
 def onnx_zip(onnx_bytes: bytes, card: dict) -> bytes:
     """The app's download: model.onnx and model.json (the card with its "onnx" section) in a zip."""
     import io
-    import json
     import zipfile
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("model.onnx", onnx_bytes)
-        z.writestr("model.json", json.dumps(card, indent=2, default=float))
+        z.writestr("model.json", card_bytes(card))       # NaN as null, as every card
     return buf.getvalue()
 
 
 def write_export(onnx_bytes: bytes, card: dict, out: str | Path) -> tuple[Path, Path]:
     """FILE.onnx and its sidecar FILE.json (atomically), for the command line."""
-    import json
     from models.core.checkpoint import _atomic_write
     out = Path(out)
     sidecar = out.with_suffix(".json")
     _atomic_write(out, onnx_bytes)
     try:
-        _atomic_write(sidecar, json.dumps({**card, "onnx": {**card["onnx"], "file": out.name}}, indent=2,
-                                          default=float).encode())
+        _atomic_write(sidecar, card_bytes({**card, "onnx": {**card["onnx"], "file": out.name}}))
     except OSError:
         out.unlink(missing_ok=True)     # an .onnx without the card that says what it expects is no export
         raise

@@ -21,7 +21,8 @@ from torch.utils.data import Dataset, TensorDataset
 
 from data.core.errors import DataError
 from models.core.cards import check_card
-from models.core.checkpoint import CheckpointError, load_checkpoint, make_card, read_card, save_checkpoint
+from models.core.checkpoint import (CheckpointError, first_line, load_checkpoint, make_card, read_card,
+                                    save_checkpoint)
 from models.core.predictor import Predictor
 from models.core.batches import make_batches
 from models.core.evaluation import evaluate_model
@@ -144,11 +145,6 @@ class Task:
             raise CheckpointError("The model answers a sample input with NaN: its weights do not make a "
                                   "working network.")
         return predictor
-
-
-def first_line(error: BaseException, most: int = 300) -> str:
-    line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return line if len(line) <= most else line[:most] + "…"
 
 
 def with_labels(model: nn.Module, labels: Sequence[str], old_labels: Sequence[str]) -> nn.Module:
