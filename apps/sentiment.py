@@ -96,7 +96,7 @@ def read_text(text: str) -> None:
 
 
 def score_csv() -> None:
-    up = st.file_uploader("A CSV or TSV with a text column (or one text a line)", type=["csv", "tsv", "txt"], max_upload_size=20,
+    up = st.file_uploader("A CSV or TSV with a text column, or a .txt of one text a line", type=["csv", "tsv", "txt"], max_upload_size=20,
                           key="sent_score_file")
     if up is None:
         st.caption("Each row gets a label and its probability; download the file scored.")
@@ -129,7 +129,7 @@ def scored(up) -> dict:
     """An uploaded file scored by the model in use: the table with its two new columns, what was left
     out, and (when it has labels) how the network and VADER do on them; or the error."""
     try:
-        header, rows, ti = sd.read_texts(up.getvalue())
+        header, rows, ti = sd.read_texts(up.getvalue(), plain=up.name.lower().endswith(".txt"))
         texts = [r[ti] if ti < len(r) else "" for r in rows]
         ok = [i for i, t in enumerate(texts) if t.strip() and len(t) <= MAX_CHARS]
         with st.spinner(f"Scoring {len(ok):,} texts…"):

@@ -130,6 +130,31 @@ def test_bad_csv_gets_a_clear_error(data, message):
         sd.read_labelled(data)
 
 
+def test_the_header_decides_the_separator():
+    # reviews hold commas and a header does not: a TSV of reviews with more commas than tabs had
+    # been read as a CSV ("No text column: the header has 'text\tlabel'")
+    tsv = "text\tlabel\n" + "great food, nice staff, cheap, fast\tpositive\nawful, slow, rude, cold\tnegative\n" * 3
+    t = sd.read_labelled(tsv)
+    assert t.texts[:2] == ["great food, nice staff, cheap, fast", "awful, slow, rude, cold"] and not t.skipped
+    header, rows, ti = sd.read_texts(tsv)
+    assert header == ["text", "label"] and rows[0][ti] == "great food, nice staff, cheap, fast"
+    assert sd.read_labelled("text;label\nnice, really;1\nbad;0\n").texts == ["nice, really", "bad"]
+    # a header with more of a value's commas than tabs is still a CSV where it says so
+    assert sd.read_labelled('"a, b",text,label\n1,nice,1\n2,bad,0\n').texts == ["nice", "bad"]
+
+
+def test_a_txt_is_one_text_a_line_whatever_it_holds():
+    data = 'Great food, nice staff\n\r\n"Awful", slow service\r\n  \nfine'
+    assert sd.read_texts(data, plain=True) == (["text"], [["Great food, nice staff"], ['"Awful", slow service'],
+                                                         ["fine"]], 0)
+    with pytest.raises(DataError, match="give a .txt file of one text a line"):
+        sd.read_texts("Great food, nice staff\nAwful, slow service\n")      # the same lines as a CSV
+    with pytest.raises(DataError, match="more than 3 texts"):
+        sd.read_texts("a\n\nb\nc\nd\n", plain=True, max_rows=3)
+    with pytest.raises(DataError, match="empty"):
+        sd.read_texts(" \n\r\n", plain=True)
+
+
 def test_texts_to_score_with_or_without_a_header():
     header, rows, ti = sd.read_texts("id,text\n1,good\n2,bad\n")
     assert header == ["id", "text"] and ti == 1 and rows[1] == ["2", "bad"]

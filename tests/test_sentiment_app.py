@@ -95,6 +95,13 @@ def test_score_a_csv_and_bad_csvs(at):
     assert any("Scored 4 texts" in s.value for s in at.success)
     assert any("Your file has labels too" in m.value and "3 labelled rows" in m.value for m in at.markdown)
     assert [m.label for m in at.metric] == ["this network is right", "VADER is right"]
+    # a TSV of reviews full of commas, and a .txt of them, one a line
+    at = upload(at, "sent_score_file", "reviews.tsv", "id\ttext\n1\tgreat food, nice staff, cheap, fast\n")
+    no_exception(at)
+    assert list(at.dataframe[0].value["text"]) == ["great food, nice staff, cheap, fast"] and not at.warning
+    at = upload(at, "sent_score_file", "reviews.txt", "great food, nice staff\nawful, slow, rude\n")
+    no_exception(at)
+    assert list(at.dataframe[0].value["sentiment"]) == ["positive", "negative"]
     at = upload(at, "sent_score_file", "bad.csv", "id,words\n1,hi\n")
     no_exception(at)
     assert any("No text column" in e.value for e in at.error)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from data.core.errors import DataError
 
@@ -64,6 +65,17 @@ def column_names(header: list[str], added: list[str]) -> tuple[list[str], list[s
 
     own = [fresh(h.strip() or f"column {i}") for i, h in enumerate(header, 1)]
     return own, [fresh(a if a not in seen else f"{a} (model)") for a in added]
+
+
+def delimiter(text: str) -> str:
+    """The separator of a CSV or TSV, from its first non-blank line (the header, where there is one):
+    whichever of tab, semicolon and comma it holds most, a tab or semicolon on a tie, a comma when it
+    holds none. The first line, because values hold commas ("great food, rude staff") and a header
+    does not: counted over the file's start, a TSV of reviews was read as a CSV."""
+    found = re.search(r"\S[^\r\n]*", text)
+    first = found.group(0) if found else ""
+    best = max("\t;,", key=first.count)            # max keeps the first of equals: tab, then semicolon
+    return best if first.count(best) else ","
 
 
 def csv_rows(text: str, delimiter: str, max_rows: int, too_many: str, keep=None, numbered: bool = False) -> list:

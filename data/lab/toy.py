@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass, field, replace
 
 import torch
 from torch.utils.data import TensorDataset
 
 from data.core.errors import DataError
-from data.core.uploads import csv_rows, decode_text
+from data.core.uploads import csv_rows, decode_text, delimiter
 
 DATASETS = ["xor", "moons", "circles", "spirals"]
 MIN_ROWS, MAX_CLASSES = 10, 10
@@ -142,12 +141,9 @@ def _number(s: str) -> float | None:
 
 def _rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
     """(line number, cells) of every non-blank row."""
-    found = re.search(r"\S[^\r\n]*", text)          # the first non-blank line (splitlines() listed them all)
-    if found is None:
+    if not text.strip():
         return []
-    first = found.group(0)
-    delimiter = max(",;\t", key=first.count)      # whichever separator the first row uses most
-    rows = csv_rows(text, delimiter, max_rows, f"the Lab takes at most {max_rows:,}. Use a sample of your data.",
+    rows = csv_rows(text, delimiter(text), max_rows, f"the Lab takes at most {max_rows:,}. Use a sample of your data.",
                     numbered=True)
     return [(line, [c.strip() for c in cells]) for line, cells in rows]
 

@@ -11,6 +11,7 @@ and keeps a fixed, seeded 10% of what is left as its own test set.
 from __future__ import annotations
 
 import gzip
+import io
 import hashlib
 import html
 import random
@@ -21,7 +22,7 @@ from pathlib import Path
 from data.core.download import DATASETS, sentence_start
 from data.core.errors import DataError, DatasetMissing
 from data.core.labels import check_labels
-from data.core.uploads import csv_rows, decode_text, read_file
+from data.core.uploads import csv_rows, decode_text, delimiter, read_file
 from data.core.root import find
 
 SST_FILES = {"train": "stsa.binary.train.gz", "dev": "stsa.binary.dev.gz", "test": "stsa.binary.test.gz"}
@@ -221,17 +222,14 @@ def load_phrasings() -> tuple[Texts, list[str]]:
 
 
 # ---- a user's CSV / TSV ---------------------------------------------------
-def _csv_rows(data: bytes | str, separators: str, what: str, max_rows: int, too_many: str,
-              keep=None) -> list[list[str]]:
-    """The rows of a CSV that `keep` accepts (data.core.uploads.csv_rows): split at commas, or at
-    the first of `separators` that the file's start holds more of than commas. `what` names the
-    file asked for, in the message a binary file gets."""
+def _csv_rows(data: bytes | str, what: str, max_rows: int, too_many: str, keep=None) -> list[list[str]]:
+    """The rows of a CSV or TSV that `keep` accepts (data.core.uploads.csv_rows), split at the separator
+    its header holds (uploads.delimiter). `what` names the file asked for, in the message a binary
+    file gets."""
     text = decode_text(data, what).strip()
     if not text:
         raise DataError("The file is empty.")
-    sample = text[:5000]
-    delimiter = next((s for s in separators if sample.count(s) > sample.count(",")), ",")
-    return csv_rows(text, delimiter, max_rows, too_many, keep)
+    return csv_rows(text, delimiter(text), max_rows, too_many, keep)
 
 
 def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -256,7 +254,7 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     """A CSV or TSV with a header row, one text column and one label column (any
     number of classes; labels as words or numbers). Raises DataError naming the
     problem; rows without text or label are skipped and reported."""
-    rows = _csv_rows(data, "\t;", "a CSV or TSV of texts and labels", max_rows, f"at most {max_rows:,} are taken.")
+    rows = _csv_rows(data, "a CSV or TSV of texts and labels", max_rows, f"at most {max_rows:,} are taken.")
     if len(rows) < 2:
         raise DataError("The file needs a header row and at least one row of data.")
     header, body = rows[0], rows[1:]
@@ -339,17 +337,31 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
     return Texts(texts, targets, list(LABELS), found.skipped), note
 
 
-def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS) -> tuple[list[str], list[str], int]:
-    """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column)."""
+def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS,
+               plain: bool = False) -> tuple[list[str], list[str], int]:
+    """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column).
+    plain (a .txt file): every non-blank line is one text, whatever commas or quotes it holds."""
     what = "a CSV or TSV with a column of texts, or a text file of one text a line"
-    rows = _csv_rows(data, "\t", what, max_rows, f"at most {max_rows:,} are scored at once.", keep=bool)
+    too_many = f"at most {max_rows:,} are scored at once."
+    if plain:
+        rows = []
+        for line in io.StringIO(decode_text(data, what), newline=None):     # read as it comes: no list of blanks
+            if line.strip():
+                rows.append([line.rstrip("\n")])
+                if len(rows) > max_rows:
+                    raise DataError(f"The file has more than {max_rows:,} texts; {too_many}")
+        if not rows:
+            raise DataError("The file is empty.")
+        return ["text"], rows, 0
+    rows = _csv_rows(data, what, max_rows, too_many, keep=bool)
     header = rows[0]
     ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
     if ti is None:
         if len(header) == 1:
             return ["text"], [[r[0] if r else ""] for r in rows], 0      # one text a line, no header
         raise DataError(f"No text column: the header has {', '.join(repr(h) for h in header[:10])}. "
-                        f"Name the column of texts {' or '.join(repr(n) for n in TEXT_NAMES[:4])}.")
+                        f"Name the column of texts {' or '.join(repr(n) for n in TEXT_NAMES[:4])}, or give a "
+                        ".txt file of one text a line.")
     body = rows[1:]
     if not body:
         raise DataError("The file has a header but no rows.")
