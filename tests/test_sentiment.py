@@ -429,3 +429,16 @@ def test_shipped_model_beats_its_peers_on_film_editorials_and_written_sentences(
     assert sum(k["n"] for k in kinds.values()) == r["sets"]["phrasings"]
     assert sum(k["model"] for k in kinds.values()) == round(ours["phrasings"] * r["sets"]["phrasings"])
     assert {"contrast", "negation", "emoticon"} <= set(kinds) and set(kinds["negation"]) == {"n", "model", "tfidf_logreg", "vader"}
+
+
+def test_a_training_set_holds_its_indices_as_int32():
+    # held whole and padded to the longest text: int64 pieces of a 200,000-row CSV were 1.4 GB
+    from models.sentiment.task import TASK, dataset
+    texts = ["great food, rude staff", "meh", "not bad at all " * 20]
+    d = dataset(texts, [0, 1, 1], TASK.vocab())
+    wide = encode(texts, TASK.vocab()).tensors()
+    assert [t.dtype for t in d.tensors[:2]] == [torch.int32, torch.int32] and wide[1].dtype == torch.int64
+    assert all(torch.equal(a.long() if a.dtype == torch.int32 else a, b) for a, b in zip(d.tensors[:4], wide))
+    model = TASK.build_model()
+    model.eval()
+    assert torch.allclose(model(*d.tensors[:4]), model(*wide))

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
@@ -73,7 +74,7 @@ def distillation_set(train: Texts, teachers: Sequence[Predictor], *, real: int |
     rated = cut + list(unlabelled)                   # what the teachers alone give a target to
     texts = list(train.texts) + rated
     targets = torch.cat([(1 - alpha) * labelled + alpha * soft, ensemble_probabilities(teachers, rated)])
-    data = TensorDataset(*encode(texts, TASK.vocab()).tensors(), targets)
+    data = TensorDataset(*encode(texts, TASK.vocab(), index=np.int32).tensors(), targets)
     data.texts, data.spans, data.unlabelled = texts, len(cut), len(unlabelled)
     return data
 

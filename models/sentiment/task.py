@@ -74,7 +74,7 @@ def word_table() -> tuple[list[str], torch.Tensor]:
 
 
 def dataset(texts: Sequence[str], targets: Sequence[int], vocab: Vocabulary) -> TensorDataset:
-    e = encode(texts, vocab)
+    e = encode(texts, vocab, index=np.int32)
     data = TensorDataset(*e.tensors(), torch.tensor(list(targets), dtype=torch.long))
     data.texts = list(texts)     # for showing mistakes
     return data
