@@ -306,19 +306,25 @@ with vocab_tab:
     left, right = st.columns(2)
     with left:
         words = read_upload("A word list (.txt)", "typos_vocab_file", ["txt"], spelling.Vocabulary.from_user_list,
-                            "One word a line, optionally followed by a count (a space, tab or comma between).")
+                            "One word a line, optionally followed by a count (a space, tab, comma or semicolon between).")
         if words:
             vocab = words[1]
             new = sum(w not in predictor.index.counts for w in vocab.words)
             st.success(f"Read {len(vocab):,} words; {new:,} of them are new to the model in use.")
-            st.caption("e.g. " + ", ".join(f"{w} ({c:,})" for w, c in zip(vocab.words[:12], vocab.counts)))
+            st.caption("e.g. " + md_text(", ".join(f"{w} ({c:,})" for w, c in zip(vocab.words[:12], vocab.counts))))
+            if vocab.skipped:
+                st.warning(f"{len(vocab.skipped):,} line{'s' * (len(vocab.skipped) > 1)} left out, as the corrector "
+                           "leaves words with apostrophes, digits or other scripts as they are: "
+                           + md_text("; ".join(f"{where}: {why}" for where, why in vocab.skipped[:5]))
+                           + ("…" if len(vocab.skipped) > 5 else "."))
     with right:
         upload = read_upload("Typos and their corrections (.csv)", "typos_pairs_file", ["csv", "txt"],
-                             spelling.read_pairs_csv, "One `typo,correction` a line, with or without a header.")
+                             spelling.read_pairs_csv, "One `typo,correction` a line (or a tab, semicolon or `->` between), "
+                             "with or without a header naming the columns.")
         if upload:
             user_pairs = upload[1]
             st.success(f"Read {len(user_pairs):,} pairs.")
-            st.caption("e.g. " + ", ".join(f"{t} → {c}" for t, c in user_pairs[:8]))
+            st.caption("e.g. " + md_text(", ".join(f"{t} → {c}" for t, c in user_pairs[:8])))
 
     st.markdown("#### Evaluate the model in use on your pairs")
     if st.button("Evaluate", key="typos_vocab_eval", disabled=not upload):

@@ -156,3 +156,18 @@ def test_many_pairs_are_taken_fewer_times_and_too_many_refused():
     assert len(repeated([("teh", "the")] * 3_000, 20)) == 3_000 * (MAX_TAUGHT_EXAMPLES // 3_000)
     with pytest.raises(DataError, match="at most 40,000 can be taught"):
         repeated([("teh", "the")] * (MAX_TAUGHT_EXAMPLES + 1), 20)
+
+
+def test_the_typos_command_reads_a_file_by_what_it_holds(tmp_path, monkeypatch):
+    # a word list with counts saved as .csv had been trained on as pairs (zorblax -> 500)
+    from models.typos.task import TASK
+    seen = {}
+    monkeypatch.setattr(TASK, "load_splits", lambda **kw: seen.update(kw) or "splits")
+    (tmp_path / "words.csv").write_text("word,count\nzorblax,500\nqwixle,3\nc3po,1\n")
+    _, report = TASK.load_custom(tmp_path / "words.csv")
+    assert seen["added_vocab"] == {"zorblax": 500, "qwixle": 3} and "extra_pairs" not in seen
+    assert report.skipped == [("line 4", "'c3po' is not a word of letters")]
+    seen.clear()
+    (tmp_path / "pairs.txt").write_text("teh -> the\nrecieve -> receive\n")
+    _, report = TASK.load_custom(tmp_path / "pairs.txt")
+    assert seen["extra_pairs"] == [("teh", "the"), ("recieve", "receive")] and report.classes == ["pairs"]

@@ -69,6 +69,22 @@ def test_user_word_list_parses_counts_accents_and_headers():
     assert Vocabulary.from_user_list(b"\xef\xbb\xbfone\ntwo\n").words == ["one", "two"]
 
 
+def test_user_word_lists_as_tools_write_them():
+    # hermitdave/FrequencyWords: "i'm" is no word the corrector changes, so it is left out, not the list
+    v = Vocabulary.from_user_list("you 22484400\ni 19975318\nthe 17594291\ni'm 5349123\n")
+    assert v.words == ["you", "i", "the"] and v.skipped == [("line 4", "'i'm' is not a word of letters")]
+    assert Vocabulary.from_user_list('"word","count"\n"hello",12\n"world",3\n').counts == [12, 3]   # R's write.csv
+    assert Vocabulary.from_user_list("Hello,\nworld,\n").words == ["hello", "world"]      # one column and an empty one
+    assert Vocabulary.from_user_list("term;freq\nhaus;3\nkatze;2\n").words == ["haus", "katze"]
+
+
+def test_a_file_says_whether_it_holds_pairs_or_words():
+    from data.typos.spelling import list_kind
+    assert list_kind("word,count\nzorblax,500\nfoo,3\n") == "words"      # a word list saved as .csv
+    assert list_kind("hello\nworld\n") == list_kind("you 224\ni 199\n") == "words"
+    assert list_kind("teh -> the\nrecieve,receive\n") == list_kind("correct,misspelled\nthe,teh\n") == "pairs"
+
+
 @pytest.mark.parametrize("text, problem", [
     ("", "empty"),
     ("  \n\n", "empty"),
@@ -76,8 +92,10 @@ def test_user_word_list_parses_counts_accents_and_headers():
     ("one\x01\x02\x03\x04two\n", "binary"),
     (b"caf\xe9\nthe\n", "UTF-8"),
     ("one\ntwo three four\n", "Line 2 has 3 fields"),
-    ("one 12\ntwo 1.5\n", "Line 2.*'1.5' is not a whole number"),
-    ("one\nc3po\n", "Line 2.*'c3po' is not a word"),
+    ("one 12\ntwo 1.5\n", "Line 2: '1.5' is not a count"),
+    ("teh,the\nrecieve,receive\n", "'the' is not a count.*typos and their corrections"),
+    ("one\nc3po\nr2d2\n", "2 of the word list's 3 lines are no word of letters.*line 2: 'c3po'"),
+    ("one\nc3po\n", "at least 2 different words; found 1"),
     ("one\nOne 4\n", "at least 2 different words; found 1"),
     ("a\n" * 500_001, "more than 500,000 lines"),
 ])
@@ -190,6 +208,18 @@ def test_pairs_csv_reads_every_separator():
     assert read_pairs_csv("\ufeffteh,the\n".encode()) == [("teh", "the")]
 
 
+@pytest.mark.parametrize("text", [
+    "typo;correction\r\nteh;the\r\nrecieve;receive\r\n",            # Excel where the comma is a decimal mark
+    "teh,the,\nrecieve,receive,\n",                                 # an empty column after them
+    ",typo,correction\n0,teh,the\n1,recieve,receive\n",              # pandas' index
+    "correct,misspelled\nthe,teh\nreceive,recieve\n",                # the header says which is which
+    "Misspelling,Intended word\nteh,the\nrecieve,receive\n",
+    "word,misspelling\nthe,teh\nreceive,recieve\n",
+])
+def test_pairs_as_spreadsheets_write_them(text):
+    assert read_pairs_csv(text) == [("teh", "the"), ("recieve", "receive")]
+
+
 @pytest.mark.parametrize("data, problem", [
     ("", "empty"),
     (b"\x00\x01\x02binary\x00", "binary"),
@@ -200,6 +230,7 @@ def test_pairs_csv_reads_every_separator():
     ("teh,\n", "Line 1 has an empty correction"),
     ("a,b\nc,d\ne,f\n", "More than 2 pairs"),
     ("typo,correction\n", "no pairs"),
+    ("zorblax,500\n", "the correction '500' is a number: is this a word list"),
 ])
 def test_pairs_csv_rejects_bad_input(data, problem):
     with pytest.raises(DataError, match=problem):

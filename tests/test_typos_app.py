@@ -116,20 +116,22 @@ def test_teaching_a_word_it_cannot_learn_is_explained(at):
 
 def test_bad_uploads_get_clear_errors(at):
     at.file_uploader(key="typos_pairs_file").set_value(("pairs.csv", b"teh,the\nrecieve,receive,x\n", "text/csv"))
-    at.file_uploader(key="typos_vocab_file").set_value(("words.txt", b"hello\nw0rd\n", "text/plain")).run()
+    at.file_uploader(key="typos_vocab_file").set_value(("words.txt", b"hello\nw0rd\nc3po\n", "text/plain")).run()
     no_exception(at)
     errors = [shown(e.value) for e in at.error]
     assert any(e.startswith("pairs.csv: Line 2 has 3 columns") for e in errors), errors
-    assert any(e.startswith("words.txt: Line 2: 'w0rd' is not a word") for e in errors), errors
+    assert any(e.startswith("words.txt: 2 of the word list's 3 lines are no word") for e in errors), errors
     assert at.button(key="typos_vocab__prepare").disabled and at.button(key="typos_vocab_eval").disabled
 
 
 def test_uploaded_pairs_are_read_and_evaluated(at):
-    at.file_uploader(key="typos_vocab_file").set_value(("words.txt", b"zorbl 50\nqwixle 20\nthe\n", "text/plain"))
+    at.file_uploader(key="typos_vocab_file").set_value(("words.txt", b"zorbl 50\nqwixle 20\nthe\ni'm 9\n", "text/plain"))
     at.file_uploader(key="typos_pairs_file").set_value(
         ("pairs.csv", b"typo,correction\nteh,the\nwrold,world\nzorbel,zorbl\n", "text/csv")).run()
     no_exception(at)
     assert any("Read 3 words; 2 of them are new" in s.value for s in at.success)
+    assert any(shown(w.value).startswith("1 line left out") and "line 4: 'i'm' is not a word" in shown(w.value)
+               for w in at.warning), [w.value for w in at.warning]
     assert any("Read 3 pairs" in s.value for s in at.success)
     at.button(key="typos_vocab_eval").click().run()
     no_exception(at)

@@ -126,7 +126,7 @@ def _latin(c: str) -> bool:
     return (c.isalpha() and unicodedata.name(c, "").startswith("LATIN")) or unicodedata.category(c) == "Mn"
 
 
-def _decode(data: bytes | str, what: str) -> str:
+def decode_list(data: bytes | str, what: str) -> str:
     if len(data) > MAX_LIST_BYTES:
         raise DataError(f"The {what} is {len(data) / 1024**2:,.0f} MB; the limit is {MAX_LIST_BYTES // 1024**2} MB.")
     binary = DataError(f"The {what} holds binary data, not text.")
@@ -160,12 +160,31 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return [(i, s) for i, s in enumerate((s.strip() for s in text.splitlines()), 1) if s and not s.startswith("#")]
 
 
+def _fields(fields: list[str], columns: int = 1) -> list[str]:
+    """A line's fields as spreadsheets write them: quotes taken off, empty ones past the `columns`
+    expected left out ("hello," from a one-column sheet)."""
+    fields = [f.strip().strip('"').strip() for f in fields]
+    while len(fields) > columns and not fields[-1]:
+        fields.pop()
+    return fields
+
+
+COUNT_HEADERS = {"count", "counts", "frequency", "freq", "n", "occurrences", "total"}
+WORD_HEADERS = {"word", "words", "term", "token", "lemma", "vocabulary"}
+
+
+def _word_list_header(fields: list[str]) -> bool:
+    low = [f.lower() for f in fields]
+    return len(low) <= 2 and (low[0] in WORD_HEADERS or (len(low) == 2 and low[1] in COUNT_HEADERS))
+
+
 @dataclass
 class Vocabulary:
     words: list[str]
     counts: list[int]
     index: dict[str, int] = field(init=False, repr=False, compare=False)
     _p: dict = field(default_factory=dict, init=False, repr=False, compare=False)   # power -> probabilities
+    skipped: list = field(default_factory=list, init=False, repr=False, compare=False)   # (where, why) of a user's list
 
     def __post_init__(self):
         if len(self.words) != len(self.counts):
@@ -199,33 +218,44 @@ class Vocabulary:
 
     @classmethod
     def from_user_list(cls, text: bytes | str) -> Vocabulary:
-        """A person's word list: a word a line, optionally followed by a tab, comma or
-        space and a whole-number count (1 if none). Any Latin-script language."""
-        text = _decode(text, "word list")
+        """A person's word list: a word a line, optionally followed by a tab, comma, semicolon or
+        space and a whole-number count (1 if none), a header line or quotes as spreadsheets write
+        them. Any Latin-script language. Lines that are no word of letters ("i'm", "A's", "4x4")
+        are left out and listed in `skipped`, as the corrector leaves such tokens as they are; a
+        list that is mostly such lines is refused."""
+        text = decode_list(text, "word list")
         if _line_count(text) > MAX_LIST_LINES:
             raise DataError(f"The word list has more than {MAX_LIST_LINES:,} lines, the limit.")
         lines = _lines(text)
         found: dict[str, int] = {}
+        skipped: list[tuple[str, str]] = []
         for n, line in lines:
-            fields = re.split(r"\s*[\t,]\s*|\s+", line)
-            if n == lines[0][0] and len(fields) == 2 and fields[1].lower() in ("count", "frequency", "freq", "n"):
-                continue                                       # a header line
+            fields = _fields(re.split(r"\s*[\t,;]\s*|\s+", line))
+            if n == lines[0][0] and _word_list_header(fields):
+                continue
             if len(fields) > 2:
                 raise DataError(f"Line {n} has {len(fields)} fields ('{line[:40]}'); expected a word, "
                                 f"optionally followed by its count.")
+            if len(fields) == 2 and not re.fullmatch(r"\d+", fields[1]):
+                raise DataError(f"Line {n}: '{fields[1][:20]}' is not a count (a whole number)"
+                                + (": is this a file of typos and their corrections? Those go in as pairs."
+                                   if is_word_like(fields[1].lower()) else "."))
             word = fields[0].lower()
             if len(word) > MAX_WORD_CHARS:
                 raise DataError(f"Line {n}: a word of {len(word):,} letters; a word is at most {MAX_WORD_CHARS}.")
             if not is_word_like(word):
-                raise DataError(f"Line {n}: '{fields[0][:40]}' is not a word of letters (Latin script, "
-                                f"accents allowed).")
-            if len(fields) == 2 and not re.fullmatch(r"\d+", fields[1]):
-                raise DataError(f"Line {n}: the count '{fields[1][:20]}' is not a whole number.")
+                skipped.append((f"line {n}", f"'{fields[0][:40]}' is not a word of letters"))
+                continue
             found[word] = found.get(word, 0) + (int(fields[1]) if len(fields) == 2 else 1)
+        if len(skipped) > len(lines) // 2:
+            raise DataError(f"{len(skipped):,} of the word list's {len(lines):,} lines are no word of letters "
+                            f"(Latin script, accents allowed), e.g. {skipped[0][0]}: {skipped[0][1]}.")
         found = {w: c for w, c in found.items() if c > 0}
         if len(found) < 2:
             raise DataError(f"The word list needs at least 2 different words; found {len(found)}.")
-        return cls(list(found), list(found.values()))
+        vocab = cls(list(found), list(found.values()))
+        vocab.skipped = skipped
+        return vocab
 
     def merged(self, other: Vocabulary, weight: float = 0.5) -> Vocabulary:
         """This vocabulary plus `other`, whose counts are scaled so that together they
@@ -281,29 +311,58 @@ def hard_pairs(vocab: Vocabulary | None = None, sample: int | None = None, seed:
 
 # ---- a user's pairs ---------------------------------------------------------------
 
-PAIR_SEPARATOR = re.compile(r"\s*(?:->|→|\t|,)\s*")
+PAIR_SEPARATOR = re.compile(r"\s*(?:->|→|\t|,|;)\s*")
 MAX_PAIR_LINE = 4 * MAX_WORD_CHARS + 40     # two quoted words, a separator and some spaces, with room to spare
-PAIR_HEADERS = {"typo", "typos", "misspelling", "misspelled", "wrong", "error", "input", "source",
-                "correction", "corrected", "correct", "right", "target", "word", "fix", "output"}
+# a header's column names, by what they hold ("incorrect" before "correct": it holds it); a plain
+# "word" is the other column's partner: "word,correction" and "misspelling,word" both read
+TYPO_HEADERS = ("incorrect", "typo", "missp", "wrong", "error", "input", "source", "mistake")
+FIX_HEADERS = ("correct", "right", "intended", "meant", "target", "fix", "output", "suggest", "proper")
+INDEX_HEADERS = {"", "id", "index", "unnamed: 0", "#"}
+HEADER_ORDERS = {("typo", "fix"): False, ("typo", "word"): False, ("word", "fix"): False,
+                 ("fix", "typo"): True, ("word", "typo"): True, ("fix", "word"): True}
+
+
+def _header_role(name: str) -> str | None:
+    name = name.lower()
+    for role, marks in (("typo", TYPO_HEADERS), ("fix", FIX_HEADERS), ("word", ("word",))):
+        if any(m in name for m in marks):
+            return role
+    return None
+
+
+def _pairs_header(fields: list[str]) -> tuple[bool, int, bool]:
+    """What a first line says, if it is a header: (is a header, leading index columns to drop,
+    the correction comes first). "correct,misspelled" is read the other way round; a pandas
+    index (",typo,correction") is dropped."""
+    drop = 1 if len(fields) == 3 and fields[0].lower() in INDEX_HEADERS else 0
+    roles = tuple(_header_role(f) for f in fields[drop:])
+    if roles not in HEADER_ORDERS:
+        return False, 0, False
+    return True, drop, HEADER_ORDERS[roles]
 
 
 def read_pairs_csv(data: bytes | str, max_rows: int = 100_000) -> list[tuple[str, str]]:
-    """A person's own (typo, correction) pairs: one `typo,correction` a line (a tab,
-    '->' or '→' also separates), with or without a header line."""
-    text = _decode(data, "pairs file")
+    """A person's own (typo, correction) pairs: one `typo,correction` a line (a tab, a semicolon,
+    '->' or '→' also separates), with or without a header line; a header's names say which column
+    is which, and an index column before them (as pandas writes) is dropped."""
+    text = decode_list(data, "pairs file")
     if _line_count(text) > 2 * max_rows + 1_000:       # blank and # lines allowed between them
         raise DataError(f"The pairs file has {_line_count(text):,} lines; at most {max_rows:,} pairs are read.")
     lines = _lines(text)
     out = []
+    drop, swap = 0, False
     for n, line in lines:
         # checked before the split: from every space of a long run of them the separator's \s* scans to
         # the run's end, so one line of a million spaces would take hours
         if len(line) > MAX_PAIR_LINE:
             raise DataError(f"Line {n} is {len(line):,} characters long; a line holds one typo and its "
                             f"correction, each at most {MAX_WORD_CHARS} letters.")
-        fields = [f.strip().strip('"').strip().lower() for f in PAIR_SEPARATOR.split(line)]
-        if n == lines[0][0] and len(fields) == 2 and set(fields) <= PAIR_HEADERS:
-            continue
+        fields = [f.lower() for f in _fields(PAIR_SEPARATOR.split(line), 2)]
+        if n == lines[0][0]:
+            header, drop, swap = _pairs_header(fields)
+            if header:
+                continue
+        fields = fields[drop:]
         if len(fields) != 2:
             raise DataError(f"Line {n} has {len(fields)} column{'s' * (len(fields) > 1)} ('{line[:40]}'); "
                             f"expected two: typo,correction.")
@@ -312,12 +371,25 @@ def read_pairs_csv(data: bytes | str, max_rows: int = 100_000) -> list[tuple[str
         if max(map(len, fields)) > MAX_WORD_CHARS:
             raise DataError(f"Line {n}: a word of {max(map(len, fields)):,} letters; a word is at most "
                             f"{MAX_WORD_CHARS}.")
+        if re.fullmatch(r"\d+", fields[1]) and not re.fullmatch(r"\d+", fields[0]):
+            raise DataError(f"Line {n}: the correction '{fields[1][:20]}' is a number: is this a word list with "
+                            "counts? Those go in as a word list.")
         if len(out) == max_rows:
             raise DataError(f"More than {max_rows:,} pairs; the limit is {max_rows:,}.")
-        out.append((fields[0], fields[1]))
+        out.append((fields[1], fields[0]) if swap else (fields[0], fields[1]))
     if not out:
         raise DataError("The pairs file holds a header but no pairs.")
     return out
+
+
+def list_kind(text: str) -> str:
+    """"pairs" or "words": what a file a person gives holds, by its lines rather than its name (a
+    word list with counts saved as .csv had been read as pairs: word -> count). Pairs are lines of
+    two words; a word list's lines are a word and perhaps a count."""
+    lines = _lines(text[:200_000])[:200]
+    two_words = sum(len(f) == 2 and not re.fullmatch(r"\d+", f[1])
+                    for f in (_fields(PAIR_SEPARATOR.split(line), 2) for _, line in lines if len(line) <= MAX_PAIR_LINE))
+    return "pairs" if two_words > len(lines) // 2 else "words"
 
 
 # ---- tokens in running text ---------------------------------------------------------

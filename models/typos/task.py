@@ -273,18 +273,19 @@ class TyposTask(Task):
         return Splits(train, val, val, [], provenance)
 
     def load_custom(self, path, val_fraction: float = 0.1, seed: int = 0, mix_with=None):
-        """From the command line: a word list (.txt: word [count] per line) to add to the
-        vocabulary, or a typo,correction CSV to train on."""
+        """From the command line: a word list (word [count] per line) to add to the vocabulary, or
+        typo,correction pairs to train on; which of them, the file's lines say, not its name."""
         data = read_file(path, spelling.MAX_LIST_BYTES,
                          f"a word list or CSV of at most {spelling.MAX_LIST_BYTES // 2**20} MB")
-        if str(path).lower().endswith(".csv"):
-            pairs = spelling.read_pairs_csv(data)
+        text = spelling.decode_list(data, "word list or pairs file")
+        if spelling.list_kind(text) == "pairs":
+            pairs = spelling.read_pairs_csv(text)
             splits = self.load_splits(val_fraction=val_fraction, seed=seed, extra_pairs=pairs)
             return splits, CustomReport([p[0] for p in pairs], ["pairs"], {"pairs": len(pairs)})
-        user = spelling.Vocabulary.from_user_list(data)
+        user = spelling.Vocabulary.from_user_list(text)
         splits = self.load_splits(val_fraction=val_fraction, seed=seed,
                                   added_vocab=dict(zip(user.words, user.counts)))
-        return splits, CustomReport(user.words, ["words"], {"words": len(user.words)})
+        return splits, CustomReport(user.words, ["words"], {"words": len(user.words)}, user.skipped)
 
     def splits_from_pairs(self, taught: Sequence[tuple[str, str]], replay: int = 2000, seed: int = 0,
                           index: CandidateIndex | None = None, added_vocab: dict | None = None) -> Splits:
