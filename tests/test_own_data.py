@@ -171,3 +171,17 @@ def test_the_typos_command_reads_a_file_by_what_it_holds(tmp_path, monkeypatch):
     (tmp_path / "pairs.txt").write_text("teh -> the\nrecieve -> receive\n")
     _, report = TASK.load_custom(tmp_path / "pairs.txt")
     assert seen["extra_pairs"] == [("teh", "the"), ("recieve", "receive")] and report.classes == ["pairs"]
+
+
+def test_text_uploads_in_the_encodings_editors_save():
+    from data.core.uploads import decode_text
+    text = "text,label\ncafé, crème,1\n"
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-8", "utf-8-sig", "cp1252"):
+        assert decode_text(text.encode(encoding), "a CSV") == text, encoding
+    # UTF-8 with one stray cp1252 byte stays UTF-8: decoded as cp1252 the header had been 'ï»¿text'
+    assert decode_text(b"\xef\xbb\xbftext\ncaf\xc3\xa9\nna\xefve\n", "a CSV") == "text\ncafé\nna\ufffdve\n"
+    assert decode_text(b"text\ncaf\xc3\xa9\ncr\xc3\xa8me\nna\xefve\n", "a CSV") == "text\ncafé\ncrème\nna\ufffdve\n"
+    with pytest.raises(DataError, match="binary data"):
+        decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "a CSV")
+    from data.sentiment.datasets import read_labelled
+    assert read_labelled("text\tlabel\nsuper, merci\t1\nnul\t0\n".encode("utf-16")).texts == ["super, merci", "nul"]

@@ -9,20 +9,38 @@ from data.core.errors import DataError
 
 
 def decode_text(data: bytes | str, what: str) -> str:
-    """UTF-8 (with or without a byte-order mark), else Windows' cp1252 as spreadsheets export
-    it, else Latin-1, which reads any bytes. NUL bytes mean a binary file: a DataError
-    saying what to upload instead."""
-    text = data
-    if isinstance(data, bytes):
-        for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
+    """Text as editors and spreadsheets save it: UTF-16 with its byte-order mark (Excel's "Unicode
+    Text", PowerShell's `>`) or without one; UTF-8, with or without a mark, where a stray byte of
+    another encoding becomes U+FFFD rather than turning the whole file into Windows' cp1252
+    ("cafÃ©"); else cp1252 as spreadsheets export it, else Latin-1, which reads any bytes. NUL
+    bytes left after that mean a binary file: a DataError saying what to upload instead."""
+    text = data if isinstance(data, str) else _decoded(data)
     if "\x00" in text:
         raise DataError(f"This is not a text file (it holds binary data, NUL bytes): upload {what}.")
     return text.lstrip("\ufeff")
+
+
+def _decoded(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    head = data[:4096]
+    if len(head) >= 4 and head[1::2].count(0) > 0.4 * len(head) / 2 > head[0::2].count(0):
+        return data.decode("utf-16-le", errors="replace")      # ASCII letters each followed by a NUL
+    if len(head) >= 4 and head[0::2].count(0) > 0.4 * len(head) / 2 > head[1::2].count(0):
+        return data.decode("utf-16-be", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # mostly UTF-8 (a mark, or more well-formed multi-byte letters than bad bytes): keep it UTF-8
+    loose = data.decode("utf-8-sig", errors="replace")
+    bad = loose.count("\ufffd") - data.decode("utf-8-sig", errors="ignore").count("\ufffd")
+    if data.startswith(b"\xef\xbb\xbf") or sum(ord(c) > 127 for c in loose) - bad > bad:
+        return loose
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def unreadable(path, e: OSError) -> DataError:

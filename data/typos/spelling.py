@@ -22,6 +22,7 @@ import numpy as np
 from editdistpy import damerau_osa
 
 from data.core.errors import DataError, DatasetMissing
+from data.core.uploads import decode_text
 
 MAX_WORD_CHARS = 40      # a longer 'word' is no word anyone mistyped (a 1,000,000-letter one hung training)
 MAX_LIST_BYTES = 20 * 1024**2
@@ -131,12 +132,7 @@ def decode_list(data: bytes | str, what: str) -> str:
         raise DataError(f"The {what} is {len(data) / 1024**2:,.0f} MB; the limit is {MAX_LIST_BYTES // 1024**2} MB.")
     binary = DataError(f"The {what} holds binary data, not text.")
     if isinstance(data, bytes):
-        if b"\x00" in data[:10_000]:
-            raise binary
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise DataError(f"The {what} is not UTF-8 text; if it is text, save it as UTF-8.") from e
+        data = decode_text(data, f"a {what} (text)")       # UTF-8 or -16, or a spreadsheet's cp1252
     if "\x00" in data or sum(ord(c) < 32 and c not in "\t\r\n" for c in data[:10_000]) > 2:
         raise binary
     text = unicodedata.normalize("NFC", data)
