@@ -95,6 +95,29 @@ def read_text(text: str) -> None:
                 unsafe_allow_html=True)
 
 
+def choose_columns(up, key: str, labels: bool) -> tuple[int | None, int | None] | str:
+    """The text (and label) column of an uploaded table, guessed from its header's names and shown to
+    be changed: (text, label) indices, or an error message."""
+    try:
+        header = sd.header_row(up.getvalue())
+    except DataError as e:
+        return f"Cannot read {md_text(up.name)}: {md_text(e)}"
+    text_guess, label_guess = sd.guess_columns(header)
+    if len(header) < 2:
+        return text_guess, label_guess
+    names = [h.strip() or f"column {i + 1}" for i, h in enumerate(header)]
+    left, right = st.columns(2)
+    # keyed by the file: another file's columns are other choices
+    text = left.selectbox("Text column", range(len(header)), index=text_guess, format_func=names.__getitem__,
+                          key=f"{key}_text_col_{up.file_id}", placeholder="choose the column of texts")
+    label = label_guess
+    if labels:
+        label = right.selectbox("Label column", range(len(header)), index=label_guess,
+                                format_func=names.__getitem__, key=f"{key}_label_col_{up.file_id}",
+                                placeholder="choose the column of labels")
+    return text, label
+
+
 def score_csv() -> None:
     up = st.file_uploader("A CSV or TSV with a text column, or a .txt of one text a line", type=["csv", "tsv", "txt"], max_upload_size=20,
                           key="sent_score_file")
@@ -103,9 +126,15 @@ def score_csv() -> None:
         return
     # scored once a file and model: every rerun of the page (a word typed in the first tab, training's
     # refresh) had scored the whole file again, VADER's pass included, 3 s for 5,000 rows
+    plain = up.name.lower().endswith(".txt")
+    chosen = (None, None) if plain else choose_columns(up, "sent_score", labels=False)
+    if isinstance(chosen, str):
+        st.error(chosen)
+        return
+    text_col = chosen[0]
     held = st.session_state.get("sent_score__held")
-    if held is None or held[0] != (up.file_id, name):
-        held = st.session_state["sent_score__held"] = ((up.file_id, name), scored(up))
+    if held is None or held[0] != (up.file_id, name, text_col):
+        held = st.session_state["sent_score__held"] = ((up.file_id, name, text_col), scored(up, plain, text_col))
     result = held[1]
     if "error" in result:
         st.error(result["error"])
@@ -121,15 +150,18 @@ def score_csv() -> None:
     st.dataframe(df.head(200), hide_index=True, column_config={prob: PERCENT})
     st.download_button("Download the scored file (.csv)", df.to_csv(index=False), file_name="scored.csv",
                        mime="text/csv", key="sent_score_download")
-    if comparison := result["versus"]:
+    comparison = result["versus"]
+    if isinstance(comparison, str):
+        st.caption(comparison)
+    elif comparison:
         show_comparison(*comparison)
 
 
-def scored(up) -> dict:
+def scored(up, plain: bool, text_col: int | None) -> dict:
     """An uploaded file scored by the model in use: the table with its two new columns, what was left
     out, and (when it has labels) how the network and VADER do on them; or the error."""
     try:
-        header, rows, ti = sd.read_texts(up.getvalue(), plain=up.name.lower().endswith(".txt"))
+        header, rows, ti = sd.read_texts(up.getvalue(), text_column=text_col, plain=plain)
         texts = [r[ti] if ti < len(r) else "" for r in rows]
         ok = [i for i, t in enumerate(texts) if t.strip() and len(t) <= MAX_CHARS]
         with st.spinner(f"Scoring {len(ok):,} texts…"):
@@ -137,7 +169,8 @@ def scored(up) -> dict:
     except DataError as e:
         return {"error": f"Cannot score {md_text(up.name)}: {md_text(e)}"}
     width = len(header)
-    own, (said, prob) = column_names(header, ["sentiment", "probability"])   # theirs are never overwritten
+    # "predicted": a file scored here and uploaded again is not graded against its own predictions
+    own, (said, prob) = column_names(header, ["predicted sentiment", "probability"])   # theirs are never overwritten
     df = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=own)
     labels, probs = [""] * len(rows), [float("nan")] * len(rows)
     for i, r in zip(ok, out):        # whole columns at once: a .loc per row took 70 s for 50,000 rows
@@ -145,17 +178,22 @@ def scored(up) -> dict:
     df[said], df[prob] = labels, probs
     return {"df": df, "prob": prob, "width": width, "wide": sum(len(r) > width for r in rows), "n": len(ok),
             "skipped": len(texts) - len(ok),
-            "versus": labelled_comparison(up.getvalue(), {texts[i].strip(): r["label"] for i, r in zip(ok, out)})}
+            "versus": None if plain else labelled_comparison(up.getvalue(), header, ti, {
+                texts[i].strip(): r["label"] for i, r in zip(ok, out)})}
 
 
-def labelled_comparison(data: bytes, ours: dict[str, str]) -> tuple[dict, str] | None:
-    """When the scored file has labels too: how often the network and VADER are right on them."""
+def labelled_comparison(data: bytes, header: list[str], ti: int, ours: dict[str, str]) -> tuple[dict, str] | str | None:
+    """When the scored file has labels too: how often the network and VADER are right on them; why
+    not, when a column looks like labels that cannot be read as negative and positive."""
     if list(predictor.labels) != sd.LABELS:
         return None                 # a model retrained on other labels: nothing to hold VADER against
+    li = sd.guess_columns(header, ti)[1]
+    if li is None:
+        return None                 # no label column: scoring alone
     try:
-        found, how = sd.as_polarity(sd.read_labelled(data))
-    except DataError:
-        return None                 # no label column, or labels that are not negative / positive
+        found, how = sd.as_polarity(sd.read_labelled(data, text_column=ti, label_column=li))
+    except DataError as e:
+        return f"Column {md_text(repr(header[li]))} looks like labels but is not compared with VADER: {md_text(e)}"
     with st.spinner("Reading your labelled rows with VADER too…"):
         r = versus_vader(found, ours)
     return (r, how) if r["n"] else None
@@ -240,13 +278,20 @@ def custom_training() -> None:
         st.info("e.g. a header `text,label`, then one row per example. At least two different labels.")
         training_panel(TASK, "sent_custom", None, defaults=FINE_TUNE)
         return
+    chosen = choose_columns(up, "sent_train", labels=True)
+    if isinstance(chosen, str):
+        st.error(chosen)
+        training_panel(TASK, "sent_custom", None, defaults=FINE_TUNE)
+        return
     held = st.session_state.get("sent_train__read")
-    if not held or held[0] != up.file_id:
+    if not held or held[0] != (up.file_id, chosen):
         try:
-            found = sd.read_labelled(up.getvalue())
-            held = (up.file_id, found, TASK.splits_from_texts(found, source=up.name), None)
+            if None not in chosen and chosen[0] == chosen[1]:
+                raise DataError("the text and the labels are the same column: choose two.")
+            found = sd.read_labelled(up.getvalue(), *chosen)
+            held = ((up.file_id, chosen), found, TASK.splits_from_texts(found, source=up.name), None)
         except DataError as e:
-            held = (up.file_id, None, None, f"Cannot train on {md_text(up.name)}: {md_text(e)}")
+            held = ((up.file_id, chosen), None, None, f"Cannot train on {md_text(up.name)}: {md_text(e)}")
         st.session_state["sent_train__read"] = held
     _, found, splits, error = held
     if error:

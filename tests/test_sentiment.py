@@ -119,7 +119,7 @@ def test_tsv_with_numeric_labels_and_bom():
 @pytest.mark.parametrize("data, message", [
     ("", "empty"),
     ("words,label\nhi,1\n", "No text column"),
-    ("text,score2\nhi,1\nho,2\n", "No label column"),
+    ("text,value\nhi,1\nho,2\n", "No label column"),
     ("text,label\nhi,pos\nho,pos\n", "at least two different labels"),
     ("text,label\n", "at least one row"),
     (b"\x00\x01PK binary", "not a text file"),
@@ -141,6 +141,37 @@ def test_the_header_decides_the_separator():
     assert sd.read_labelled("text;label\nnice, really;1\nbad;0\n").texts == ["nice, really", "bad"]
     # a header with more of a value's commas than tabs is still a CSV where it says so
     assert sd.read_labelled('"a, b",text,label\n1,nice,1\n2,bad,0\n').texts == ["nice", "bad"]
+
+
+@pytest.mark.parametrize("header, text, label", [
+    ("reviewText,overall", "reviewText", "overall"),                 # Amazon reviews
+    ("review_body\tstar_rating", "review_body", "star_rating"),     # Amazon US reviews
+    ("Id,ProductId,Score,Summary,Text", "Text", "Score"),            # Amazon fine food
+    ("content,score", "content", "score"),                           # Google Play
+    ("airline_sentiment,text", "text", "airline_sentiment"),
+    ("id,product,category,rating,review", "review", "rating"),       # a rating before a category
+    ("text,predicted sentiment,label", "text", "label"),             # predictions are no labels
+])
+def test_columns_are_found_as_datasets_name_them(header, text, label):
+    names = sd.header_row(header + "\n")
+    ti, li = sd.guess_columns(names)
+    assert (names[ti], names[li]) == (text, label)
+
+
+def test_a_tsv_quote_left_open_does_not_swallow_the_rows_after_it():
+    data = ('id\tsentiment\ttweet\n1\tpositive\tloving the new album\n2\tnegative\t"@bob: worst service ever\n'
+            '3\tpositive\tgreat game\n4\tnegative\tawful\n')
+    t = sd.read_labelled(data)
+    assert t.texts == ["loving the new album", '"@bob: worst service ever', "great game", "awful"]
+    # quoted as Excel writes a cell of two lines, a TSV's text keeps its line break
+    assert sd.read_labelled('text\tlabel\n"two lines,\n""quoted"""\t1\nok\t0\n').texts == ['two lines,\n"quoted"', "ok"]
+
+
+def test_polarity_sets_labels_are_read():
+    two = sd.read_labelled("text,label\ngood,2\nbad,1\n")
+    assert sd.as_polarity(two)[0].targets == [1, 0]
+    s140, how = sd.as_polarity(sd.read_labelled("text,target\ngood,4\nbad,0\nmeh,2\n"))
+    assert s140.targets == [1, 0] and "Sentiment140" in how and "1 neutral row left out" in how
 
 
 def test_a_txt_is_one_text_a_line_whatever_it_holds():

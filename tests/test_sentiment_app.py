@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, shown
 
 TIMEOUT = 180
 
@@ -73,7 +73,7 @@ def test_score_a_csv_and_bad_csvs(at):
     no_exception(at)
     assert any("Scored 2 texts" in s.value for s in at.success)
     df = at.dataframe[0].value
-    assert list(df["sentiment"][:2]) == ["positive", "negative"]
+    assert list(df["predicted sentiment"][:2]) == ["positive", "negative"]
     assert not at.metric                      # no label column: scoring alone
     assert not at.warning
     # a comma in an unquoted text makes a row wider than the header: scored, and the user is told
@@ -81,13 +81,13 @@ def test_score_a_csv_and_bad_csvs(at):
     no_exception(at)
     assert any("Scored 2 texts" in s.value for s in at.success)
     assert any("1 row of 2 has more values than the header's 2" in w.value for w in at.warning)
-    assert list(at.dataframe[0].value.columns) == ["id", "text", "sentiment", "probability"]
+    assert list(at.dataframe[0].value.columns) == ["id", "text", "predicted sentiment", "probability"]
     # the file's own columns are kept: a repeated or blank name, and a "sentiment" column of its own
     at = upload(at, "sent_score_file", "own.csv", ",text,text,sentiment\n1,great film,x,negative\n")
     no_exception(at)
     df = at.dataframe[0].value
-    assert list(df.columns) == ["column 1", "text", "text (2)", "sentiment", "sentiment (model)", "probability"]
-    assert list(df["sentiment"]) == ["negative"] and list(df["sentiment (model)"]) == ["positive"]
+    assert list(df.columns) == ["column 1", "text", "text (2)", "sentiment", "predicted sentiment", "probability"]
+    assert list(df["sentiment"]) == ["negative"] and list(df["predicted sentiment"]) == ["positive"]
     assert any(s.value.startswith("Scored 1 text.") for s in at.success)
     at = upload(at, "sent_score_file", "labelled.csv",
                 "review,stars\nI loved it,5\nAwful and boring,1\nfine I guess,3\n\"great, just great. It broke\",1\n")
@@ -101,7 +101,7 @@ def test_score_a_csv_and_bad_csvs(at):
     assert list(at.dataframe[0].value["text"]) == ["great food, nice staff, cheap, fast"] and not at.warning
     at = upload(at, "sent_score_file", "reviews.txt", "great food, nice staff\nawful, slow, rude\n")
     no_exception(at)
-    assert list(at.dataframe[0].value["sentiment"]) == ["positive", "negative"]
+    assert list(at.dataframe[0].value["predicted sentiment"]) == ["positive", "negative"]
     at = upload(at, "sent_score_file", "bad.csv", "id,words\n1,hi\n")
     no_exception(at)
     assert any("No text column" in e.value for e in at.error)
@@ -113,6 +113,50 @@ def test_train_on_a_csv_with_one_label_is_refused(at):
     assert any("at least two different labels" in e.value for e in at.error)
     at = upload(at, "sent_train_file", "none.csv", "words,label\ngood,pos\nbad,neg\n")
     assert any("No text column" in e.value for e in at.error)
+
+
+def test_the_columns_are_guessed_and_can_be_chosen(at):
+    # a product's category had been trained on instead of its rating, the first label name found
+    data = "id,product,category,rating,review\n" + "".join(
+        f"{i},p{i},{'books' if i % 2 else 'tv'},{1 + 4 * (i % 3 == 0)},{'great' if i % 3 == 0 else 'awful'} {i}\n"
+        for i in range(30))
+    at = upload(at, "sent_train_file", "mine.csv", data)
+    no_exception(at)
+    text_box, label_box = (s for s in at.selectbox if s.key.startswith("sent_train_"))
+    assert (text_box.value, label_box.value) == (4, 3)
+    assert any("Read 30 texts in 2 classes: 1 (20), 5 (10)" in s.value for s in at.success)
+    label_box.set_value(2).run()
+    no_exception(at)
+    assert any("2 classes: books (15), tv (15)" in s.value for s in at.success)
+    label_box = next(s for s in at.selectbox if s.key.startswith("sent_train_label"))
+    label_box.set_value(4).run()
+    assert any("the same column" in e.value for e in at.error)
+    # a header none of whose names says text: chosen by hand
+    at = upload(at, "sent_train_file", "odd.csv", "a,b\n" + "".join(f"{w} {i},{y}\n" for i, (w, y) in
+                                                                     enumerate([("good", 1), ("bad", 0)] * 10)))
+    assert any("No text column" in e.value and "choose the column" in e.value for e in at.error)
+    next(s for s in at.selectbox if s.key.startswith("sent_train_text")).set_value(0).run()
+    next(s for s in at.selectbox if s.key.startswith("sent_train_label")).set_value(1).run()
+    no_exception(at)
+    assert any("Read 20 texts in 2 classes" in s.value for s in at.success)
+
+
+def test_a_scored_file_uploaded_again_is_not_graded_by_its_own_predictions(at):
+    at = upload(at, "sent_score_file", "reviews.csv", "text\nI loved it\nAwful and boring\n")
+    scored = at.dataframe[0].value.to_csv(index=False)
+    at = upload(at, "sent_score_file", "scored.csv", scored)
+    no_exception(at)
+    assert not at.metric                   # its "predicted sentiment" column is no label column
+    assert list(at.dataframe[0].value.columns) == ["text", "predicted sentiment", "probability",
+                                                   "predicted sentiment (model)", "probability (model)"]
+    # labels that cannot be read as negative / positive: said, not silently dropped
+    at = upload(at, "sent_score_file", "topics.csv", "text,category\ngreat phone,tech\nawful pasta,food\n")
+    assert any("'category' looks like labels but is not compared with VADER" in shown(c.value) for c in at.caption)
+    # Amazon polarity's 1/2 and Sentiment140's 0/4 are compared
+    at = upload(at, "sent_score_file", "polarity.csv", "text,label\nI loved it,2\nAwful and boring,1\n")
+    assert any("1 negative, 2 positive" in m.value for m in at.markdown)
+    at = upload(at, "sent_score_file", "s140.csv", "text,target\nI loved it,4\nAwful and boring,0\nmeh,2\n")
+    assert any("as in Sentiment140" in m.value for m in at.markdown)
 
 
 def test_epochs_follow_a_small_data_set_until_set_by_hand(at):

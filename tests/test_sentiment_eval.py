@@ -46,6 +46,17 @@ def test_without_the_datasets_it_compares_with_vader_on_your_texts(tmp_path, cap
     assert "1 neutral row left out" in out.err and "30,000 characters" in out.err and "no text" in out.err
 
 
+def test_the_columns_can_be_named(tmp_path, capsys):
+    mine = tmp_path / "mine.csv"
+    mine.write_text("id,product,category,rating,notes,review\n1,a,books,tv,x,awful stuff\n2,b,tv,books,y,great thing\n")
+    argv = ["--data", str(tmp_path / "nothing"), "--custom", str(mine), "--repeats", "1"]
+    assert se.main(argv) == 2                              # 'rating' holds no stars here
+    assert "Label the rows" in capsys.readouterr().err
+    mine.write_text("id,verdict,notes\n1,awful stuff,bad\n2,great thing,good\n")
+    assert se.main(argv + ["--text-column", "Verdict", "--label-column", "notes"]) == 0
+    assert "n = 2 your texts" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("content, message", [
     ("text,label\na,sports\nb,politics\n", "Label the rows"),
     ("", "empty"),

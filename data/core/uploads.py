@@ -96,7 +96,8 @@ def delimiter(text: str) -> str:
     return best if first.count(best) else ","
 
 
-def csv_rows(text: str, delimiter: str, max_rows: int, too_many: str, keep=None, numbered: bool = False) -> list:
+def csv_rows(text: str, delimiter: str, max_rows: int, too_many: str, keep=None, numbered: bool = False,
+             quoting: int = csv.QUOTE_MINIMAL) -> list:
     """The rows of a CSV text that `keep` accepts (default: those with a non-blank cell), read as
     they come, and a DataError as soon as there are more than max_rows + 1 (a header and max_rows):
     `too_many` finishes its sentence ("at most 200,000 are taken."). A file of 20 million blank
@@ -105,7 +106,7 @@ def csv_rows(text: str, delimiter: str, max_rows: int, too_many: str, keep=None,
     keep = keep or (lambda cells: any(c.strip() for c in cells))
     max_lines = 10 * max_rows + 1000
     rows: list = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     last = 0                                 # the line the last row read ended on
     try:
         for cells in reader:

@@ -10,6 +10,7 @@ and keeps a fixed, seeded 10% of what is left as its own test set.
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import hashlib
@@ -30,8 +31,12 @@ RT_FILES = {"negative": "rt-polarity.neg.gz", "positive": "rt-polarity.pos.gz"}
 LABELS = ["negative", "positive"]
 MAX_ROWS = 200_000
 MAX_FILE_BYTES = 64 * 2**20     # a labelled file to train or compare on is read no further than this
+# the columns that hold texts and labels, best first: a header's exact name, else one that holds it
+# ("reviewText", "review_body", "star_rating", "airline_sentiment"); a rating is a sentiment's label
+# before a category is
 TEXT_NAMES = ("text", "sentence", "review", "tweet", "content", "body", "comment", "message", "document")
-LABEL_NAMES = ("label", "sentiment", "class", "polarity", "category", "target", "rating", "stars", "y")
+LABEL_NAMES = ("label", "sentiment", "polarity", "rating", "stars", "score", "overall", "class", "target",
+               "category", "y")
 
 
 @dataclass
@@ -225,19 +230,57 @@ def load_phrasings() -> tuple[Texts, list[str]]:
 def _csv_rows(data: bytes | str, what: str, max_rows: int, too_many: str, keep=None) -> list[list[str]]:
     """The rows of a CSV or TSV that `keep` accepts (data.core.uploads.csv_rows), split at the separator
     its header holds (uploads.delimiter). `what` names the file asked for, in the message a binary
-    file gets."""
+    file gets. A TSV's quotes are literal when reading them as quotes ran rows together (a tweet
+    that opens with '"' and has no closing one swallowed every row after it)."""
     text = decode_text(data, what).strip()
     if not text:
         raise DataError("The file is empty.")
-    return csv_rows(text, delimiter(text), max_rows, too_many, keep)
+    sep = delimiter(text)
+    rows = csv_rows(text, sep, max_rows, too_many, keep)
+    if sep == "\t" and any("\n" in c and "\t" in c for r in rows for c in r):
+        rows = csv_rows(text, sep, max_rows, too_many, keep, quoting=csv.QUOTE_NONE)
+    return rows
 
 
-def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
+def header_row(data: bytes | str) -> list[str]:
+    """A CSV's or TSV's first row, its columns' names, as read_labelled reads them."""
+    text = decode_text(data, "a CSV or TSV of texts").strip()
+    if not text:
+        raise DataError("The file is empty.")
+    try:
+        return next(csv.reader(io.StringIO(text[:100_000], newline=""), delimiter=delimiter(text)))
+    except (csv.Error, StopIteration):
+        raise DataError("The file's first row cannot be read as a header of column names.") from None
+
+
+def _pick(header: list[str], names: tuple[str, ...], besides: int | None = None) -> int | None:
+    """The column whose name is the first of `names`, else the first that holds one of them
+    (names of four letters or more: "y" is in too many words). Never `besides` (the other column
+    chosen), nor a column of predictions ("predicted sentiment", as the app writes them)."""
     low = [h.strip().lower() for h in header]
+    fit = [i for i, h in enumerate(low) if i != besides and "predict" not in h]
     for name in names:
-        if name in low:
-            return low.index(name)
+        for i in fit:
+            if low[i] == name:
+                return i
+    for name in names:
+        for i in fit:
+            if len(name) >= 4 and name in re.sub(r"[^a-z]", "", low[i]):
+                return i
     return None
+
+
+def guess_columns(header: list[str], text: int | None = None) -> tuple[int | None, int | None]:
+    """(text column, label column) of a header, by their names (the text column's given, if it was
+    chosen); None where none fits."""
+    ti = _pick(header, TEXT_NAMES) if text is None else text
+    return ti, _pick(header, LABEL_NAMES, besides=ti)
+
+
+def _column(header: list[str], chosen: str | int | None, names: tuple[str, ...], besides: int | None = None):
+    if isinstance(chosen, int):
+        return chosen if 0 <= chosen < len(header) else None
+    return _pick(header, (chosen.lower(),) if chosen else names, besides)
 
 
 def _label_name(value: str) -> str:
@@ -249,24 +292,25 @@ def _label_name(value: str) -> str:
         return v.lower()
 
 
-def read_labelled(data: bytes | str, text_column: str | None = None, label_column: str | None = None,
+def read_labelled(data: bytes | str, text_column: str | int | None = None, label_column: str | int | None = None,
                   max_rows: int = MAX_ROWS) -> Texts:
-    """A CSV or TSV with a header row, one text column and one label column (any
-    number of classes; labels as words or numbers). Raises DataError naming the
-    problem; rows without text or label are skipped and reported."""
+    """A CSV or TSV with a header row, one text column and one label column (any number of classes;
+    labels as words or numbers), named or numbered (from 0), else found by their names (TEXT_NAMES,
+    LABEL_NAMES). Raises DataError naming the problem; rows without text or label are skipped and
+    reported."""
     rows = _csv_rows(data, "a CSV or TSV of texts and labels", max_rows, f"at most {max_rows:,} are taken.")
     if len(rows) < 2:
         raise DataError("The file needs a header row and at least one row of data.")
     header, body = rows[0], rows[1:]
-    ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
-    li = _pick(header, (label_column.lower(),) if label_column else LABEL_NAMES)
+    ti = _column(header, text_column, TEXT_NAMES)
+    li = _column(header, label_column, LABEL_NAMES, besides=ti)
     named = ", ".join(repr(h) for h in header[:10])
     if ti is None:
         raise DataError(f"No text column: the header has {named}. Name the column of texts "
-                        f"{' or '.join(repr(n) for n in TEXT_NAMES[:4])}.")
+                        f"{' or '.join(repr(n) for n in TEXT_NAMES[:4])} (or choose the column).")
     if li is None:
         raise DataError(f"No label column: the header has {named}. Name the column of labels "
-                        f"{' or '.join(repr(n) for n in LABEL_NAMES[:4])}.")
+                        f"{' or '.join(repr(n) for n in LABEL_NAMES[:6])} (or choose the column).")
     texts, raw, skipped = [], [], []
     for n, r in enumerate(body, start=2):
         if len(r) <= max(ti, li):
@@ -291,11 +335,12 @@ def read_labelled(data: bytes | str, text_column: str | None = None, label_colum
     return Texts(texts, [index[lab] for lab in raw], labels, skipped)
 
 
-def read_labelled_file(path, max_bytes: int | None = None) -> Texts:
+def read_labelled_file(path, max_bytes: int | None = None, text_column: str | None = None,
+                       label_column: str | None = None) -> Texts:
     """read_labelled on a file, read no further than `max_bytes` (MAX_FILE_BYTES): a larger one is refused."""
     max_bytes = max_bytes or MAX_FILE_BYTES
     what = f"a CSV or TSV of at most {max_bytes / 2**20:g} MB (a sample of it)"
-    return read_labelled(read_file(path, max_bytes, what))
+    return read_labelled(read_file(path, max_bytes, what), text_column, label_column)
 
 
 NEGATIVE_NAMES = {"negative", "neg", "bad", "no"}
@@ -305,8 +350,9 @@ NEUTRAL_NAMES = {"neutral", "neu", "mixed"}
 
 def as_polarity(found: Texts) -> tuple[Texts, str]:
     """A user's labelled texts (read_labelled) as negative / positive, and how their labels were read:
-    names (negative/positive, neg/pos, bad/good), 0/1, -1/1 or -1/0/1, or 1-5 stars (1-2 negative,
-    4-5 positive, as the Amazon and Yelp polarity sets are made). Neutral rows (a "neutral" label, 0 of
+    names (negative/positive, neg/pos, bad/good), 0/1, -1/1 or -1/0/1, 1/2 (the Amazon and Yelp
+    polarity sets), 0/2/4 (Sentiment140), or 1-5 stars (1-2 negative, 4-5 positive, as those
+    polarity sets are made). Neutral rows (a "neutral" label, 0 of
     -1/0/1, 3 stars) are left out: a two-class model has no answer for them. Anything else is a DataError."""
     names = set(found.labels)
     digits = all(x.lstrip("-").isdigit() for x in names)
@@ -315,6 +361,11 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
         side, how = {"0": 0, "1": 1}, "0 negative, 1 positive"
     elif digits and numbers <= {-1, 0, 1}:
         side, how = {"-1": 0, "0": None, "1": 1}, "-1 negative, 1 positive (0 is neutral)"
+    elif digits and numbers == {1, 2}:
+        # stars would make both negative: two labels 1 and 2 are a polarity set's classes
+        side, how = {"1": 0, "2": 1}, "1 negative, 2 positive (as in the Amazon and Yelp polarity sets)"
+    elif digits and numbers <= {0, 2, 4} and numbers >= {0, 4}:
+        side, how = {"0": 0, "2": None, "4": 1}, "0 negative, 4 positive (2 is neutral), as in Sentiment140"
     elif digits and numbers <= {1, 2, 3, 4, 5}:
         side, how = {"1": 0, "2": 0, "3": None, "4": 1, "5": 1}, "stars: 1-2 negative, 4-5 positive (3 is neutral)"
     elif names <= NEGATIVE_NAMES | POSITIVE_NAMES | NEUTRAL_NAMES:
@@ -323,7 +374,7 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
     else:
         shown = ", ".join(repr(x) for x in found.labels[:8]) + (", ..." if len(found.labels) > 8 else "")
         raise DataError(f"The labels are {shown}: the sentiment model says negative or positive. Label the rows "
-                        "negative/positive, neg/pos, 0/1, -1/0/1 or 1-5 stars.")
+                        "negative/positive, neg/pos, 0/1, -1/0/1, 0/4 or 1-5 stars.")
     texts, targets = [], []
     for t, y in zip(found.texts, found.targets):
         if side[found.labels[y]] is not None:
@@ -337,7 +388,7 @@ def as_polarity(found: Texts) -> tuple[Texts, str]:
     return Texts(texts, targets, list(LABELS), found.skipped), note
 
 
-def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int = MAX_ROWS,
+def read_texts(data: bytes | str, text_column: str | int | None = None, max_rows: int = MAX_ROWS,
                plain: bool = False) -> tuple[list[str], list[str], int]:
     """Texts to score from a CSV/TSV (or a plain list, one text a line): (header, rows, text column).
     plain (a .txt file): every non-blank line is one text, whatever commas or quotes it holds."""
@@ -355,7 +406,7 @@ def read_texts(data: bytes | str, text_column: str | None = None, max_rows: int 
         return ["text"], rows, 0
     rows = _csv_rows(data, what, max_rows, too_many, keep=bool)
     header = rows[0]
-    ti = _pick(header, (text_column.lower(),) if text_column else TEXT_NAMES)
+    ti = _column(header, text_column, TEXT_NAMES)
     if ti is None:
         if len(header) == 1:
             return ["text"], [[r[0] if r else ""] for r in rows], 0      # one text a line, no header

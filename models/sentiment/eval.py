@@ -133,10 +133,10 @@ def throughput(predictor, texts, repeats: int = 3) -> float:
     return statistics.median(rates)
 
 
-def load_custom(path) -> tuple[Texts, str]:
+def load_custom(path, text_column: str | None = None, label_column: str | None = None) -> tuple[Texts, str]:
     """A user's labelled texts for the comparison, as negative / positive, and how the labels were read.
     Texts too long for the model (over MAX_CHARS) are skipped and reported, as empty rows are."""
-    found = read_labelled_file(path)
+    found = read_labelled_file(path, text_column=text_column, label_column=label_column)
     keep = [i for i, t in enumerate(found.texts) if len(t) <= MAX_CHARS]
     skipped = found.skipped + [(f"a text of {len(t):,} characters", f"over {MAX_CHARS:,}")
                                for t in found.texts if len(t) > MAX_CHARS]
@@ -243,12 +243,16 @@ def main(argv=None) -> int:
     p.add_argument("--final", action="store_true",
                    help="also the VADER tweets' and editorials' test splits: read them once, at the end")
     p.add_argument("--custom", help="also your own labelled texts: a CSV or TSV with a text and a label column")
+    p.add_argument("--text-column", help="the --custom file's column of texts, by its header's name (default: "
+                                         "found by name: text, sentence, review, reviewText, ...)")
+    p.add_argument("--label-column", help="its column of labels (default: found by name: label, sentiment, "
+                                          "rating, stars, score, ...)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
         custom = None
         if args.custom:
-            custom, how = load_custom(args.custom)
+            custom, how = load_custom(args.custom, args.text_column, args.label_column)
             skipped = "; ".join(f"{where} ({why})" for where, why in custom.skipped[:3])
             print(f"your texts: {len(custom):,}, labels read as {how}" + (
                 f"; {len(custom.skipped):,} skipped: {skipped}{', ...' if len(custom.skipped) > 3 else ''}"
