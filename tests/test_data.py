@@ -47,6 +47,40 @@ def test_transparent_rgba_canvas():
     np.testing.assert_allclose(to_mnist(a), to_mnist(stroke_image(box=(100, 40, 140, 240))), atol=1e-2)
 
 
+def encoded(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def test_a_phones_portrait_photo_is_read_upright():
+    ref = to_mnist(stroke_image(polarity="dark-on-light"))
+    stored = Image.fromarray(stroke_image(polarity="dark-on-light")).rotate(90, expand=True)   # as the sensor saw it
+    exif = Image.Exif()
+    exif[0x0112] = 6                        # "rotate 90° clockwise to show"
+    x = to_mnist(read_image(encoded(stored, "JPEG", exif=exif, quality=95)))
+    np.testing.assert_allclose(x, ref, atol=0.08)
+
+
+def test_16_bit_and_float_scans_keep_their_ink():
+    a = 0.14 + 0.78 * stroke_image(polarity="dark-on-light").astype(np.float64) / 255   # ink 9,000 of 65,535
+    ref = to_mnist(stroke_image(polarity="dark-on-light"))
+    for scale in (65535, 4095, 30000):      # full range, 12 bits, paper at half level
+        img = Image.fromarray((a * scale).astype(np.uint16))
+        np.testing.assert_allclose(to_mnist(read_image(encoded(img, "PNG"))), ref, atol=1e-2)
+    img = Image.fromarray(a.astype(np.float32), mode="F")
+    np.testing.assert_allclose(to_mnist(read_image(encoded(img, "TIFF"))), ref, atol=1e-2)
+
+
+def test_a_screenshot_with_a_transparent_margin_and_shadow():
+    # an opaque page whose margin is see-through, with a half-transparent dark shadow: transparency
+    # had been taken for ink, and the page became one white blob
+    page = np.dstack([stroke_image(polarity="dark-on-light")] * 3 + [np.full((280, 280), 255, np.uint8)])
+    page[:12, :, 3] = page[-12:, :, 3] = page[:, :12, 3] = page[:, -12:, 3] = 0
+    page[-12:-6, 12:, :3], page[-12:-6, 12:, 3] = 0, 90          # the shadow
+    np.testing.assert_allclose(to_mnist(page), to_mnist(stroke_image(polarity="dark-on-light")), atol=1e-2)
+
+
 @pytest.mark.parametrize("blank", [np.zeros((280, 280), np.uint8), np.full((50, 50, 3), 255, np.uint8),
                                    np.zeros((280, 280, 4), np.uint8), np.full((1, 1), 7, np.uint8)])
 def test_blank_images_are_an_error_not_a_guess(blank):

@@ -11,7 +11,7 @@ import io
 import math
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from data.core.errors import DataError
 
@@ -21,6 +21,7 @@ MAX_IMAGE_BYTES = 10 * 2**20   # a file's size, as the app's uploader takes
 # work: a 170 KB PNG of 40 megapixels took 2.2 GB there. The digit ends up 20 pixels tall, so
 # only one smaller than a hundredth of a 4-megapixel frame loses anything
 MAX_WORK_PIXELS = 4_000_000
+ORIENTATION = 0x0112     # the EXIF tag
 
 
 class EmptyImageError(DataError):
@@ -36,7 +37,8 @@ def read_image(data: bytes) -> Image.Image:
         if factor > 1 and img.format == "JPEG":
             img.draft(img.mode, (img.width // factor, img.height // factor))   # JPEG decodes at 1/2, 1/4, 1/8
         img.load()
-        return _shrunk(img)
+        # a phone's portrait photo is stored sideways with a tag saying so: read it as every viewer shows it
+        return _shrunk(ImageOps.exif_transpose(img) if img.getexif().get(ORIENTATION, 1) != 1 else img)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as e:
         if isinstance(e, DataError):
             raise
@@ -69,8 +71,15 @@ def ink(image) -> np.ndarray:
     if isinstance(image, Image.Image):
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             image = image.convert("RGBA")
+        elif image.mode in ("I", "F") or image.mode.startswith("I;16"):
+            # 16-bit and float scans: converted to RGB every value over 255 was white, ink and paper
+            # alike; their range (12 bits in 16, floats from 0 to 1) is stretched to 0..1 instead
+            a = np.asarray(image.convert("I") if image.mode != "F" else image, dtype=np.float32)
+            low, high = np.nanmin(a), np.nanmax(a)
+            image = (a - low) / (high - low) if high > low else np.zeros_like(a)
         elif image.mode not in ("L", "RGB"):
             image = image.convert("RGB")
+    if isinstance(image, Image.Image):
         a = np.asarray(image)
     else:
         a = np.asarray(image)
@@ -88,11 +97,18 @@ def ink(image) -> np.ndarray:
         a = a / 255.0
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = a[..., 3]
-        if alpha.min() < 0.99:
+        if (alpha < 0.5).mean() > 0.5:
             # a transparent background (as a canvas may send): the ink is wherever paint was
             # laid, whatever its colour (transparent pixels' colour means nothing)
             return alpha
-        a = a[..., :3]
+        if alpha.min() < 0.99:
+            # mostly opaque (a screenshot's transparent margin or rounded corners): what is see-through
+            # takes the picture's own typical colour, the paper's, rather than being taken for ink
+            # (a half-transparent drop shadow too: its dark colour had framed the page in ink)
+            typical = np.median(a[alpha >= 0.99][:, :3], axis=0)
+            a = np.where(alpha[..., None] < 0.99, typical, a[..., :3])
+        else:
+            a = a[..., :3]
     grey = a @ np.array([0.299, 0.587, 0.114], np.float32) if a.ndim == 3 else a
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(border))
