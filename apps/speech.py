@@ -14,7 +14,7 @@ from data.speech.datasets import other_word_recordings, speech_commands_folder
 from data.speech.synth import MAX_WORD, check_word, other_words, synthesise_clips
 from models.speech.task import SCAN_FROM_S, SILENCE, TASK, UNKNOWN
 
-AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus"]
+AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
 
 name, predictor, card = app_header(
     "speech", "Speech commands", ":material/mic:",
@@ -97,7 +97,7 @@ with listen_tab:
     with left:
         recording = st.audio_input("Say one keyword (or several, a pause between them)", sample_rate=SAMPLE_RATE,
                                    key="speech_record", on_change=forget_sample)
-        upload = st.file_uploader("…or upload a recording (WAV, FLAC or OGG)", type=AUDIO_TYPES, key="speech_upload", max_upload_size=25,
+        upload = st.file_uploader("…or upload a recording (WAV, FLAC, OGG, MP3 or AIFF)", type=AUDIO_TYPES, key="speech_upload", max_upload_size=25,
                                   on_change=forget_sample)
         st.caption(f"Model: {name}")
         if name == SHIPPED:
@@ -226,7 +226,7 @@ with train_tab:
                 "as it learns; your model is used here at once and never replaces the shipped one.")
     # the official data (FSDD and 1,900 synthetic clips, synthesised on first use) loads only when chosen
     data, note = choose_data(TASK, "speech", collected=examples, official_name="FSDD + synthetic voices",
-                             upload_help="One folder per word of WAV, FLAC or OGG recordings, e.g. yes/ no/ hello/; "
+                             upload_help="One folder per word of WAV, FLAC, OGG, MP3 or AIFF recordings, e.g. yes/ no/ hello/; "
                              "any sample rate, mono or stereo.", default="collected")
     training_panel(TASK, "speech", data, data_note=note, render_mistakes=render_mistakes,
                    defaults=TASK.fine_tune_config(epochs=5))

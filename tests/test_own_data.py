@@ -185,3 +185,18 @@ def test_text_uploads_in_the_encodings_editors_save():
         decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "a CSV")
     from data.sentiment.datasets import read_labelled
     assert read_labelled("text\tlabel\nsuper, merci\t1\nnul\t0\n".encode("utf-16")).texts == ["super, merci", "nul"]
+
+
+def test_speech_reads_mp3_and_aiff_folders(tmp_path):
+    # libsndfile decodes both; the folders' .mp3 files had been skipped as not audio
+    import soundfile as sf
+    from data.speech.datasets import load_audio_folders
+    t = np.arange(16000) / 16000
+    for word, f0 in (("yes", 300), ("no", 700)):
+        (tmp_path / word).mkdir()
+        for i in range(2):
+            x = (0.3 * np.sin(2 * np.pi * (f0 + 40 * i) * t)).astype(np.float32)
+            sf.write(tmp_path / word / f"{i}.mp3", x, 16000, format="MP3", subtype="MPEG_LAYER_III")
+            sf.write(tmp_path / word / f"{i}.aiff", x, 16000, format="AIFF", subtype="PCM_16")
+    found = load_audio_folders(tmp_path)
+    assert found.classes == ["no", "yes"] and len(found.items) == 8 and not found.skipped

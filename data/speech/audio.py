@@ -1,7 +1,7 @@
 """Audio in, log-mel spectrogram out: what every speech clip goes through, in
 training, in the app and on the command line.
 
-Any file soundfile reads (WAV, FLAC, OGG) at any sample rate and channel count
+Any file soundfile reads (WAV, FLAC, OGG, MP3, AIFF) at any sample rate and channel count
 becomes mono float32 at 16 kHz; a keyword clip is the loudest second of it;
 the network sees 40 log-mel bands of that second, 20 Hz to 4 kHz. The band
 stops at 4 kHz because the real recordings (FSDD) are 8 kHz telephone-band
@@ -41,7 +41,7 @@ MAX_CHANNELS = 32      # more is no microphone's recording
 # channels. A 117 KB OGG of 64 silent channels at 192 kHz decoded to 3.5 GB in 14 s
 MAX_DECODED = 23_040_000
 BLOCK = 2 ** 20        # samples decoded at once (all channels), mixed to mono before the next block
-AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus"}
+AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"}
 
 
 def preprocessing_card() -> dict:
@@ -68,7 +68,7 @@ def _open(source: bytes | str | os.PathLike, name: str = ""):
         return sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
     except Exception as e:  # libsndfile's errors for corrupt or foreign files
         reason = str(e).rsplit(": ", 1)[-1]
-        raise DataError(f"{name + ' is ' if name else ''}not a readable audio file (WAV, FLAC or OGG): "
+        raise DataError(f"{name + ' is ' if name else ''}not a readable audio file (WAV, FLAC, OGG, MP3 or AIFF): "
                         f"{reason}") from e
 
 

@@ -287,6 +287,6 @@ def read_logmel(path: Path) -> np.ndarray:
 
 
 def load_audio_folders(root: str | Path) -> LoadedClasses:
-    """A user's class folders of WAV/FLAC/OGG files, each read as the log-mel spectrogram of a 1-s
+    """A user's class folders of WAV/FLAC/OGG/MP3/AIFF files, each read as the log-mel spectrogram of a 1-s
     16 kHz clip."""
     return load(root, AUDIO_EXTENSIONS, read_logmel, TRAINING_BUDGET)
