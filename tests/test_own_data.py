@@ -200,3 +200,17 @@ def test_speech_reads_mp3_and_aiff_folders(tmp_path):
             sf.write(tmp_path / word / f"{i}.aiff", x, 16000, format="AIFF", subtype="PCM_16")
     found = load_audio_folders(tmp_path)
     assert found.classes == ["no", "yes"] and len(found.items) == 8 and not found.skipped
+
+
+def test_a_wav_whose_recorder_was_stopped_before_writing_its_sizes():
+    # RIFF and data sizes left at 0: it had been "no audio (0 samples)" though it holds a second
+    import soundfile as sf
+    from data.speech.audio import decode_recording
+    buf = io.BytesIO()
+    sf.write(buf, (0.3 * np.sin(np.arange(16000) / 8)).astype(np.float32), 16000, format="WAV", subtype="PCM_16")
+    data = bytearray(buf.getvalue())
+    at = data.index(b"data")
+    data[4:8] = data[at + 4:at + 8] = bytes(4)
+    wave, sr, _ = decode_recording(bytes(data))
+    assert sr == 16000 and len(wave) == 16000
+    assert len(decode_recording(buf.getvalue())[0]) == 16000       # an intact file as it was

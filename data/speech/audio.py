@@ -55,6 +55,27 @@ def preprocessing_card() -> dict:
                       "floored at -80 dB"]}
 
 
+def _sized(data: bytes) -> bytes:
+    """A WAV whose recorder was stopped before it wrote its sizes (a data chunk of 0 bytes with the
+    audio after it) with the sizes the file's length gives; any other file as it is."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    at = 12
+    for _ in range(64):                          # chunks before the audio: fmt, LIST, fact, ...
+        if at + 8 > len(data):
+            return data
+        size = int.from_bytes(data[at + 4:at + 8], "little")
+        if data[at:at + 4] == b"data":
+            if size or len(data) == at + 8:
+                return data
+            fixed = bytearray(data)
+            fixed[4:8] = (len(data) - 8).to_bytes(4, "little")
+            fixed[at + 4:at + 8] = (len(data) - at - 8).to_bytes(4, "little")
+            return bytes(fixed)
+        at += 8 + size + (size & 1)
+    return data
+
+
 def _open(source: bytes | str | os.PathLike, name: str = ""):
     """An open soundfile.SoundFile, or a DataError with libsndfile's reason (not its
     "Error opening <_io.BytesIO object at 0x…>" preamble)."""
@@ -65,7 +86,7 @@ def _open(source: bytes | str | os.PathLike, name: str = ""):
         except OSError as e:
             raise unreadable(source, e) from e
     try:
-        return sf.SoundFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source))
+        return sf.SoundFile(io.BytesIO(_sized(source)) if isinstance(source, (bytes, bytearray)) else str(source))
     except Exception as e:  # libsndfile's errors for corrupt or foreign files
         reason = str(e).rsplit(": ", 1)[-1]
         raise DataError(f"{name + ' is ' if name else ''}not a readable audio file (WAV, FLAC, OGG, MP3 or AIFF): "
