@@ -43,8 +43,9 @@ def show_clip(wave, sr) -> None:
     """One keyword: the prediction, every class's probability, and what the network sees."""
     seen = predictor.explain((wave, sr))
     if seen["silent"]:
-        st.info("The recording is silent (its loudest moment stays below -50 dBFS): nothing was said, or the "
-                "microphone is muted. The answer is _silence_.")
+        st.info("The recording is silent (its loudest moment stays below -50 dBFS): nothing was said, the "
+                "microphone is muted, or it was far too quiet (speak closer, or raise the input level). The "
+                "answer is _silence_.")
     label, p = seen["label"], seen["score"]
     st.markdown(f"### Heard: <span id='prediction'>{md_text(label)}</span> · {p:.1%}", unsafe_allow_html=True)
     charts.probability_chart(seen["probs"], highlight=label, height=220)
@@ -60,7 +61,7 @@ def show_scan(wave, sr) -> None:
     heard = predictor.hear(wave, sr)            # the command line's answer too
     windows, found = heard["windows"], heard["keywords"]
     if heard["silent"]:
-        st.info("The recording is silent: no speech anywhere in it.")
+        st.info("No speech anywhere in it: silence or background noise.")
         st.markdown(f"### Heard: <span id='prediction'>{md_text(SILENCE)}</span>", unsafe_allow_html=True)
         return
     words = md_text(heard["label"])

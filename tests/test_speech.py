@@ -308,6 +308,15 @@ def test_scan_finds_keywords_in_order_with_their_times(fsdd_test, predictor):
     assert all(w["label"] == "_silence_" for w in quiet) and predictor.scan(np.zeros(48000), 16000) == []
 
 
+def test_a_long_recording_of_room_noise_is_silence_not_speech(predictor):
+    # louder than the -50 dBFS gate, every window heard as _silence_: it had been "no keyword",
+    # "speech, but no keyword said clearly enough"
+    noise = np.random.default_rng(0).normal(0, 0.03, 48000).astype(np.float32)
+    heard = predictor.hear(noise, 16000)
+    assert not any(w["silent"] for w in heard["windows"])
+    assert heard["label"] == "_silence_" and heard["silent"] and heard["keywords"] == []
+
+
 # ---- the command line ---------------------------------------------------------------------
 def test_predict_cli_names_the_word_and_reports_bad_files(fsdd_test, tmp_path, capsys):
     from models.predict import main

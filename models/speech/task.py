@@ -119,7 +119,9 @@ class SpeechPredictor(Predictor):
             return self.predict([(wave, sr)], k=k)[0]
         windows = self.scan_windows(wave, sr)
         found = self.scan(wave, sr, windows=windows)
-        silent = all(w["silent"] for w in windows)
+        # no speech: every window too quiet, or heard as _silence_ (room noise is louder than the gate,
+        # and had been "speech, but no keyword")
+        silent = all(w["silent"] or w["label"] == SILENCE for w in windows)
         label = SILENCE if silent else " · ".join(f["label"] for f in found) or "no keyword"
         return {"label": label, "score": min((f["score"] for f in found), default=1.0 if silent else 0.0),
                 "keywords": found, "windows": windows, "silent": silent}
