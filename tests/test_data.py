@@ -81,6 +81,45 @@ def test_a_screenshot_with_a_transparent_margin_and_shadow():
     np.testing.assert_allclose(to_mnist(page), to_mnist(stroke_image(polarity="dark-on-light")), atol=1e-2)
 
 
+def seven(size=(600, 800)) -> np.ndarray:
+    """A '7' of two strokes, bright on 0, in the middle of a picture of `size` (rows, columns)."""
+    a = np.zeros(size, np.float32)
+    r, c = size[0] // 2, size[1] // 2
+    a[r - 90:r - 72, c - 60:c + 60] = 1
+    for i in range(180):                          # the slanted stroke
+        a[r - 90 + i, c + 42 - i // 3:c + 60 - i // 3] = 1
+    return a
+
+
+def paper(ink: np.ndarray, light: np.ndarray | float = 0.88) -> np.ndarray:
+    """Dark ink on paper whose brightness is `light` (one value, or one a pixel), 8-bit."""
+    return np.clip(255 * light * (1 - 0.8 * ink), 0, 255).astype(np.uint8)
+
+
+def same_digit(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(to_mnist(a).ravel(), to_mnist(b).ravel())[0, 1])
+
+
+def test_a_photo_with_uneven_light_a_desk_or_ruled_lines_reads_as_the_plain_one():
+    ink_ = seven()
+    plain = paper(ink_)
+    rows, cols = np.mgrid[0:600, 0:800] / 800
+    # light falling off by 30% across the sheet: the darker side had become ink (8 of 20 right at 20%)
+    assert same_digit(paper(ink_, 0.88 * (1 - 0.3 * cols - 0.1 * rows)), plain) > 0.95
+    # a soft shadow, 25% deep, over a corner
+    shadow = 1 - 0.25 / (1 + np.exp(-((0.35 - cols) + (rows - 0.4)) / 0.02))
+    assert same_digit(paper(ink_, 0.88 * shadow), plain) > 0.95
+    # the sheet on a darker desk that shows around it: the desk had been the ink, the sheet a '0'
+    desk = np.full((900, 1200), 80, np.uint8)
+    desk[150:750, 200:1000] = plain
+    assert same_digit(desk, plain) > 0.95
+    # ruled paper's faint printed lines across the whole page
+    ruled = plain.copy()
+    ruled[20::60] = np.minimum(ruled[20::60], 165)
+    ruled[21::60] = np.minimum(ruled[21::60], 165)
+    assert same_digit(ruled, plain) > 0.95
+
+
 @pytest.mark.parametrize("blank", [np.zeros((280, 280), np.uint8), np.full((50, 50, 3), 255, np.uint8),
                                    np.zeros((280, 280, 4), np.uint8), np.full((1, 1), 7, np.uint8)])
 def test_blank_images_are_an_error_not_a_guess(blank):

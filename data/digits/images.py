@@ -110,12 +110,65 @@ def ink(image) -> np.ndarray:
         else:
             a = a[..., :3]
     grey = a @ np.array([0.299, 0.587, 0.114], np.float32) if a.ndim == 3 else a
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
+    photo = min(grey.shape) >= PHOTO_SIDE
+    if photo and (sheet := _sheet(grey)) is not None:
+        grey = grey[sheet]          # a sheet on a darker desk: the desk had been the ink, the sheet the digit
+    background = float(np.median(_border(grey)))
     if background > 0.5:            # dark ink on light paper
         grey = 1.0 - grey
         background = 1.0 - background
+    if photo and (behind := _behind(grey)) is not None:
+        # light falls unevenly on paper: what is behind the ink is measured where it lies, not once
+        # for the whole picture (a shadow, or a sheet 20% darker on one side, had become ink)
+        return np.clip(grey - behind, 0, None) / np.maximum(1.0 - behind, 1e-6)
     return np.clip(grey - background, 0, None) / max(1.0 - background, 1e-6)
+
+
+PHOTO_SIDE = 64      # pictures at least this big are looked at as photos (drawings and MNIST are 28 px)
+GRID = 32            # the background is measured in GRID x GRID blocks
+EVEN = 0.05          # ...and is one level when nine blocks in ten are within this of each other
+
+
+def _border(grey: np.ndarray) -> np.ndarray:
+    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def _sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
+    """Where a sheet of paper lies when the photo shows a darker desk around it: the box of the largest
+    region lighter than halfway between the picture's edge and its middle, a little inside its
+    edges; None when the edge is as light as the middle (the sheet fills the photo)."""
+    from scipy import ndimage
+    edge, paper = float(np.median(_border(grey))), float(np.percentile(grey, 90))
+    if paper - edge < 0.15:
+        return None
+    regions, n = ndimage.label(grey > (edge + paper) / 2)
+    if n == 0:
+        return None
+    sizes = np.bincount(regions.ravel())[1:]
+    largest = int(sizes.argmax())
+    rows, cols = ndimage.find_objects(regions)[largest]
+    # a sheet is a fifth of the photo or more, and solid: a bold stroke drawn on a dark canvas is not
+    if sizes[largest] < 0.2 * grey.size or sizes[largest] < 0.6 * (rows.stop - rows.start) * (cols.stop - cols.start):
+        return None
+    inset = lambda s: slice(s.start + (s.stop - s.start) // 33, s.stop - (s.stop - s.start) // 33)  # noqa: E731
+    return inset(rows), inset(cols)
+
+
+def _behind(grey: np.ndarray) -> np.ndarray | None:
+    """The background under bright ink on a darker ground, as a smooth surface, or None where it is
+    even (a drawing, a scan): each block's median, the lowest of its 3 x 3 neighbourhood (a block
+    that is all stroke takes its neighbours' paper), no higher than nine blocks in ten (the cores
+    of a bold stroke are never background), spread back over the picture bilinearly."""
+    from scipy import ndimage
+    h, w = grey.shape
+    rows, cols = np.array_split(np.arange(h), GRID), np.array_split(np.arange(w), GRID)
+    blocks = np.array([[np.median(grey[r[0]:r[-1] + 1, c[0]:c[-1] + 1]) for c in cols] for r in rows], np.float32)
+    blocks = ndimage.minimum_filter(blocks, size=3, mode="nearest")
+    low, high = np.percentile(blocks, [10, 90])
+    if high - low < EVEN:
+        return None
+    surface = Image.fromarray(np.minimum(blocks, np.float32(high)), mode="F").resize((w, h), Image.BILINEAR)
+    return np.asarray(surface, dtype=np.float32)
 
 
 def to_mnist(image, box: int = 20, size: int = 28) -> np.ndarray:
@@ -125,7 +178,9 @@ def to_mnist(image, box: int = 20, size: int = 28) -> np.ndarray:
     if peak < 0.15 or (x > 0.5 * peak).sum() < 3:
         raise EmptyImageError("The image is blank: draw or upload a digit first.")
     x = x / peak
-    rows, cols = np.nonzero(x > 0.2)
+    # the box of the strokes, not of the faint: a ruled line or a shadow's edge across the page had widened
+    # it to the page (MNIST's digits are the same whether their box is taken at 0.2 or 0.35 of the peak)
+    rows, cols = np.nonzero(x > 0.35)
     x = x[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     h, w = x.shape
     scale = box / max(h, w)
