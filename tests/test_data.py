@@ -110,7 +110,7 @@ def test_a_photo_with_uneven_light_a_desk_or_ruled_lines_reads_as_the_plain_one(
     shadow = 1 - 0.25 / (1 + np.exp(-((0.35 - cols) + (rows - 0.4)) / 0.02))
     assert same_digit(paper(ink_, 0.88 * shadow), plain) > 0.95
     # the sheet on a darker desk that shows around it: the desk had been the ink, the sheet a '0'
-    desk = np.full((900, 1200), 80, np.uint8)
+    desk = np.random.default_rng(0).normal(80, 6, (900, 1200)).clip(0, 255).astype(np.uint8)   # a wooden desk's grain
     desk[150:750, 200:1000] = plain
     assert same_digit(desk, plain) > 0.95
     # ruled paper's faint printed lines across the whole page
