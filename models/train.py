@@ -96,7 +96,8 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("task", choices=sorted(TASK_MODULES))
     p.add_argument("--data", help="data root (default: $BACKPROP_DATA)")
-    p.add_argument("--custom", help="your own data: a folder or .zip of class folders")
+    p.add_argument("--custom", help="your own data: a folder or .zip of class folders (digits, speech), a "
+                                    "word list or typo pairs (typos), a CSV/TSV of texts and labels (sentiment)")
     p.add_argument("--mix-official", action="store_true",
                    help="with --custom: also train on the official training data for labels both share")
     p.add_argument("--init", default="none",

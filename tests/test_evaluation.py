@@ -53,3 +53,17 @@ def test_robust_to_how_people_draw(digit_splits, name, size, at, thick, least):
     labels = [r["label"] for r in p.predict(images)]
     acc = np.mean([label == str(int(y[i])) for label, i in zip(labels, idx)])
     assert acc >= least, f"{name}: {acc:.3f}"
+
+
+def test_a_class_with_no_examples_has_no_accuracy():
+    # FSDD's digits hold no "yes": its per-class accuracy had been printed as 0.0
+    import torch
+    from torch.utils.data import TensorDataset
+    from models.core.evaluation import evaluate_model
+    model = torch.nn.Linear(2, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, 0], [0, 1.0], [0, 0]]))
+        model.bias.zero_()
+    data = TensorDataset(torch.tensor([[1.0, 0], [0, 1.0], [0, 2.0]]), torch.tensor([0, 1, 0]))
+    r = evaluate_model(model, data, ["a", "b", "c"])
+    assert r["per_class_accuracy"] == {"a": 0.5, "b": 1.0, "c": None}

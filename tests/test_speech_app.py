@@ -163,11 +163,11 @@ def test_other_words_as_unknown_are_none_of_the_taught_ones():
     at.text_input(key="speech_word").set_value("hello").run()
     at.slider(key="speech_n_voices").set_value(6).run()
     next(b for b in at.button if b.label.startswith("Bootstrap with 6")).click().run()
-    next(b for b in at.button if b.label.startswith("Add 12 clips of other words")).click().run()
+    next(b for b in at.button if b.label.startswith("Add 18 clips of other words")).click().run()   # three times 6
     no_exception(at)
     labels = [label for _, label in at.session_state["speech_examples"]]
-    assert labels == ["hello"] * 6 + ["_unknown_"] * 12
-    assert "**_unknown_** 12" in texts(at)
+    assert labels == ["hello"] * 6 + ["_unknown_"] * 18
+    assert "**_unknown_** 18" in texts(at)
 
 
 def test_the_sample_shelf_sends_a_real_recording_with_one_click():

@@ -82,7 +82,9 @@ def evaluate_model(model: nn.Module, data: Dataset, labels: Sequence[str], colla
         n = len(labels)
         confusion = torch.zeros(n, n, dtype=torch.long)
         confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
-        per_class = (confusion.diag().float() / confusion.sum(1).clamp(min=1)).tolist()
+        seen = confusion.sum(1)
+        # a class the set holds no example of has no accuracy (FSDD's digits hold no "yes"): null, not 0
+        per_class = [float(d) / int(k) if k else None for d, k in zip(confusion.diag(), seen)]
         result["confusion"] = confusion.tolist()
         result["per_class_accuracy"] = dict(zip(labels, per_class))
     return result

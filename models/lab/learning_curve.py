@@ -113,7 +113,7 @@ def load_shipped(path: Path = SHIPPED) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m models.lab.learning_curve", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="data root holding mnist/MNIST/raw (default: BACKPROP_DATA)")
     p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))

@@ -6,8 +6,9 @@ teaching tab makes it:
 Teaches the shipped model "hello" and "banana" from synthetic voices (fine-tuning, as the
 app's panel does), with 0, ½, 1, 2 and 3 times as many clips of other words as `_unknown_`,
 then asks each model about speech that is none of its words (FSDD's 300 test-split digits,
-real people) and about held-out synthetic voices saying the taught words. The app adds twice
-as many: the most other speech it rejects while it still names most of its own words.
+real people) and about held-out synthetic voices saying the taught words. The app adds three
+times as many: the most other speech it rejects while it still names most of its own words
+(97% rejected and 96% named, for the model shipped on 2026-12-01).
 """
 from __future__ import annotations
 

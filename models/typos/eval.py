@@ -42,7 +42,7 @@ PEERS = ("Norvig", "symspellpy", "pyspellchecker", "GNU Aspell", "Hunspell")
 # the two Python correctors that search two edits and no further, at 20-40 words/s: on the hard
 # split they cannot be right by construction, and would add minutes to every run
 TWO_EDIT_ONLY = ("Norvig", "pyspellchecker")
-SPLITS = {"common": "2,000 common misspellings (codespell)",
+SPLITS = {"common": "common misspellings (codespell)",
           "hard": "misspellings 3+ edits away (codespell)"}
 
 
