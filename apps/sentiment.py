@@ -105,7 +105,7 @@ def choose_columns(up, key: str, labels: bool) -> tuple[int | None, int | None] 
     text_guess, label_guess = sd.guess_columns(header)
     if len(header) < 2:
         return text_guess, label_guess
-    names = [h.strip() or f"column {i + 1}" for i, h in enumerate(header)]
+    names = [(h.strip()[:60] or f"column {i + 1}") + ("…" if len(h.strip()) > 60 else "") for i, h in enumerate(header)]
     left, right = st.columns(2)
     # keyed by the file: another file's columns are other choices
     text = left.selectbox("Text column", range(len(header)), index=text_guess, format_func=names.__getitem__,
