@@ -363,7 +363,7 @@ with vocab_tab:
 with train_tab:
     st.markdown("Train TypoNet from scratch (or fine-tune the model in use) on typos made by a noise model of how "
                 "people err: keyboard neighbours, dropped and doubled letters, swaps, phonetic slips. The full "
-                "recipe, 40,000 pairs, runs from the command line: `python -m models.train typos --out runs/typos`.")
+                "recipe, 60,000 pairs, runs from the command line: `python -m models.train typos --out runs/typos`.")
     n_train = st.select_slider("Training pairs", PAIR_COUNTS, value=10_000, key="typos_train_n",
                                format_func="{:,}".format)
     train_data = prepared_splits("typos_train", (n_train, name), "Make the training pairs",

@@ -51,6 +51,11 @@ def test_whole_step_and_n_steps_through_the_trainer():
     at.button(key="run_n").click().run()
     no_exception(at)
     assert any("50 steps with the common trainer" in h.value for h in at.subheader)
+    # the run starts from the weights the whole step left, not from those it showed the step from
+    held = {n: at.number_input(key=n).value for n in lab_hand.PARAM_NAMES}
+    setup = lab_hand.HandSetup(held, *(at.number_input(key=k).value for k in ("x1", "x2", "t")), "sigmoid", "mse",
+                               at.number_input(key="lr").value)
+    assert at.session_state["hand_steps"]["losses"][0] == pytest.approx(lab_hand.forward(setup)["loss"], rel=1e-12)
     at.button(key="use_trained").click().run()
     no_exception(at)
 

@@ -156,6 +156,7 @@ def hand_step() -> None:
     last = st.session_state.get("hand_last")
     if phase == 5 and (not last or last[1] != s.params):   # the set-up changed since: start afresh
         phase = st.session_state["hand_phase"] = 0
+    current = s                             # what the set-up holds: "Run N steps" starts from it
     if phase == 5:                          # a whole step was just taken: show it from the old weights
         shown = hand.HandSetup(dict(last[0]), s.x1, s.x2, s.target, s.activation, s.loss, s.lr)
         fw, bw, upd = hand.forward(shown), hand.backward(shown), hand.update(shown)
@@ -195,8 +196,8 @@ def hand_step() -> None:
                     "|---|---|---|---|\n" + "\n".join(rows), unsafe_allow_html=True)
         st.markdown(f"Loss before: **{fixed(upd['loss'], 6)}** → after one step: "
                     f"**<span id='next-loss'>{fixed(upd['next_loss'], 6)}</span>**", unsafe_allow_html=True)
-    if run_n:
-        st.session_state["hand_steps"] = hand.train_steps(s, int(n))
+    if run_n:      # not `s`, which after a whole step is the step's old weights, shown
+        st.session_state["hand_steps"] = hand.train_steps(current, int(n))
     steps = st.session_state.get("hand_steps")
     if steps:
         st.subheader(f"{len(steps['losses'])} steps with the common trainer")
