@@ -127,3 +127,18 @@ def test_an_export_never_replaces_a_json_that_is_not_its_card(tmp_path, capsys):
     assert "is not the card of an ONNX export" in capsys.readouterr().err
     assert json.loads((tmp_path / "notes.json").read_text()) == {"mine": 1}
     assert not (tmp_path / "notes.onnx").exists()
+
+
+def test_a_model_of_its_own_labels_is_not_evaluated_on_the_official_set():
+    # a 1-5 stars model had been scored on SST-2's negative/positive as "1"/"2" (4%), a taught
+    # speech model crashed: refused, pointing at --custom
+    from types import SimpleNamespace
+    from data.core.errors import DataError
+    from models.evaluate import official
+    from models.speech.task import TASK as SPEECH
+    from models.sentiment.task import TASK as SENTIMENT
+    with pytest.raises(DataError, match=r"says 1, 2, 3, not the official sentiment labels \(negative, positive\).*--custom"):
+        official(SENTIMENT, SimpleNamespace(labels=["1", "2", "3"]), ["negative", "positive"])
+    with pytest.raises(DataError, match="says cold, hot, not the official speech labels"):
+        official(SPEECH, SimpleNamespace(labels=["cold", "hot"]), SPEECH.official_labels)
+    official(SPEECH, SimpleNamespace(labels=list(SPEECH.official_labels)), SPEECH.official_labels)

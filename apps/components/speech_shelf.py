@@ -16,6 +16,7 @@ from apps.components import charts
 from apps.components.common import md_labels, md_text
 from data.core.errors import DataError
 from data.speech.audio import read_audio
+from models.speech.task import LABELS
 
 SHELF = Path(__file__).resolve().parents[1] / "samples" / "speech"
 CHOSEN = "speech_sample"
@@ -69,8 +70,12 @@ def reliability(card: dict) -> None:
     evaluation = card.get("evaluation")
     held = evaluation.get("held_out") if isinstance(evaluation, dict) else None
     if not held:
-        st.caption("This model has no held-out figures: `python -m models.evaluate speech --weights … --record` "
-                   "measures them.")
+        if list(card.get("labels") or []) == list(LABELS):
+            st.caption("This model has no held-out figures: `python -m models.evaluate speech --weights … --record` "
+                       "measures them.")
+        else:       # taught words of its own: the held-out speakers said none of them
+            st.caption("This model knows words of its own, so it has no held-out figures: `python -m "
+                       "models.evaluate speech --weights … --custom FOLDER` measures it on recordings of them.")
         return
     try:
         _reliability(held)

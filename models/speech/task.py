@@ -257,6 +257,8 @@ class SpeechTask(Task):
         return Splits(dataset(d.heard), dataset(d.held_out), dataset(d.fsdd_test), LABELS, provenance,
                       {"noise": d.noise})
 
+    official_labels = LABELS      # what models.evaluate measures against FSDD's test split
+
     def load_test(self, root=None, labels: Sequence[str] = LABELS) -> TensorDataset:
         """FSDD's official test split alone (no synthesis needed), targets in the order of `labels`."""
         fsdd = load_fsdd(root)
