@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.lab import hand as lab_hand
 
-from conftest import ROOT
+from conftest import ROOT, shown
 
 
 def lab(**query) -> AppTest:
@@ -126,6 +126,7 @@ def test_good_csv_trains():
     at.file_uploader(key="lab_csv").set_value(("ring.csv", ("x1,x2,label\n" + rows).encode(), "text/csv")).run()
     no_exception(at)
     assert not at.error
+    assert any("features 'x1' and 'x2', label 'label': 25 points in 2 classes" in shown(c.value) for c in at.caption)
     # the toy sets' noise and size say nothing about a CSV: they are greyed out, and say why
     assert at.slider(key="noise").disabled and at.select_slider(key="points").disabled
 

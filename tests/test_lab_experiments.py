@@ -109,6 +109,24 @@ def test_read_csv_with_more_columns_takes_the_first_two_numeric_and_the_last():
     assert "6 columns" in p.name and "ignored" in p.name
 
 
+@pytest.mark.parametrize("header, index", [
+    (["", "x1", "x2", "label"], lambda i: i),           # pandas' to_csv, its index first
+    (["id", "x1", "x2", "label"], lambda i: 100 + i),   # named an id
+    (None, lambda i: i + 1),                            # no header, rows numbered from 1
+])
+def test_read_csv_leaves_a_row_number_out_of_the_features(header, index):
+    # the row number had been taken as the first feature, and the second feature left out
+    rows = [[index(i), *r] for i, r in enumerate(good_rows())]
+    p = read_csv(csv_text(rows, header=header))
+    assert p.x[2].tolist() == pytest.approx([0.2, 0.9])
+
+
+def test_read_csv_drops_a_spreadsheets_empty_last_column():
+    text = csv_text([r + [""] for r in good_rows()], header=["x1", "x2", "label", ""])
+    p = read_csv(text)
+    assert p.classes == ["cat", "dog"] and p.name == "CSV: features 'x1' and 'x2', label 'label'"
+
+
 def test_read_csv_treats_1_and_1_point_0_as_one_class():
     rows = [[i, i % 3, "1" if i % 2 else "1.0"] for i in range(10)] + [[1, 2, 2.5]]
     assert read_csv(csv_text(rows)).classes == ["1", "2.5"]

@@ -37,10 +37,12 @@ def choose_points() -> toy.Points | None:
         st.info("Upload a CSV: `x1,x2,label` per row (a header row is optional; labels may be words).")
         return None
     try:
-        return toy.read_csv(up.getvalue())
+        points = toy.read_csv(up.getvalue())
     except DataError as e:
         st.error(f"Cannot use this CSV: {md_text(e)}")
         return None
+    st.caption(md_text(f"{points.name}: {len(points.y):,} points in {len(points.classes)} classes."))
+    return points
 
 
 RESULTS_KEPT = 16      # set-ups a session keeps the results of (each up to about half a MB)

@@ -148,6 +148,18 @@ def _rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
     return [(line, [c.strip() for c in cells]) for line, cells in rows]
 
 
+INDEX_NAMES = {"", "id", "index", "idx", "row", "#", "no", "unnamed: 0"}
+
+
+def _index_column(name: str | None, values: list[str]) -> bool:
+    """Whether a column numbers the rows: named so, or 0, 1, 2, ... (or 1, 2, 3, ...) from top to bottom."""
+    if name is not None and name.strip().lower() in INDEX_NAMES:
+        return True
+    numbers = [_number(v) for v in values]
+    return len(numbers) > 2 and all(v is not None for v in numbers) and \
+        numbers == [numbers[0] + i for i in range(len(numbers))] and numbers[0] in (0, 1)
+
+
 def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:
     """A user's CSV -> Points: two numeric feature columns and a label column (text
     or numbers). A first row without numbers in the feature columns is a header.
@@ -161,6 +173,11 @@ def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:
         if len(cells) != width:
             raise DataError(f"Malformed CSV: row {line} has {len(cells)} values but the first row has "
                             f"{width}. Every row needs the same number of columns.")
+    # columns empty from top to bottom (a spreadsheet's "x1,x2,label," export) are no columns
+    kept = [j for j in range(width) if any(cells[j] for _, cells in rows)]
+    if len(kept) < width:
+        rows = [(line, [cells[j] for j in kept]) for line, cells in rows]
+        width = len(kept)
     if width < 3:
         raise DataError(f"Need at least 3 columns (two numeric features and a label); found {width}.")
 
@@ -180,7 +197,10 @@ def read_csv(data: bytes | str, max_rows: int = 20000) -> Points:
         if len(numeric) < 2:
             raise DataError(f"Need two numeric feature columns; found {len(numeric)} among the first "
                             f"{width - 1} columns.")
-        cols = numeric[:2]
+        # a row number or id (pandas' to_csv index, an "id" column) is no feature: it had been taken
+        # as the first of the two, and the second feature left out
+        features = [j for j in numeric if not _index_column(names[j] if header else None, [c[j] for _, c in body])]
+        cols = (features if len(features) >= 2 else numeric)[:2]
 
     def label_of(j: int) -> str:
         return f"'{names[j]}'" if header else names[j]
