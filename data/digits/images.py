@@ -98,9 +98,12 @@ def ink(image) -> np.ndarray:
         a = a / 255.0
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = a[..., 3]
-        if (alpha < 0.5).mean() > 0.5:
+        solid = a[alpha >= 0.5][:, :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        one_colour = solid.size == 0 or float(np.percentile(solid, 95) - np.percentile(solid, 5)) < 0.3
+        if (alpha < 0.5).mean() > 0.5 and one_colour:
             # a transparent background (as a canvas may send): the ink is wherever paint was
-            # laid, whatever its colour (transparent pixels' colour means nothing)
+            # laid, whatever its colour (transparent pixels' colour means nothing). Paint of dark
+            # and light both is a picture in a see-through frame (a screenshot of a page), read below
             return alpha
         if alpha.min() < 0.99:
             # mostly opaque (a screenshot's transparent margin or rounded corners): what is see-through
