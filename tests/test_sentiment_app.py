@@ -188,7 +188,7 @@ def test_fine_tune_on_a_csv_then_use_it(at):
     assert at.sidebar.radio[0].value.startswith("Your model 1")
     at.button(key="sent_custom__evaluate").click().run()
     no_exception(at)
-    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert any(m.label == "Validation accuracy" for m in at.metric)      # your data: no test set of its own
     at.text_area(key="sent_text").input("great service").run()
     assert "<span id='verdict'>yay</span>" in markdown(at) or "<span id='verdict'>nay</span>" in markdown(at)
 

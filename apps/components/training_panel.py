@@ -27,7 +27,7 @@ BATCH_SIZES = [1, 8, 16, 32, 64, 128, 256, 512]
 WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.1]
 CLIPS = [0.0, 0.1, 0.5, 1.0, 5.0, 10.0]
 
-MISTAKES_SHOWN = 24      # the surest mistakes shown after "Evaluate on the test set"
+MISTAKES_SHOWN = 24      # the surest mistakes shown after "Evaluate on the test (or validation) set"
 
 
 def _follow(key: str, value) -> None:
@@ -208,12 +208,13 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
                       file_name=f"{task.name}-model.zip", mime="application/zip", key=f"{key}__dl")
     onnx_download(task.name, run.model, run.card, key=key, where=b)
     test = data.test if data is not None else None
-    if c.button("Evaluate on the test set", disabled=test is None, key=f"{key}__evaluate"):
+    split = "validation" if test is not None and test is data.val else "test"     # your data has no test set
+    if c.button(f"Evaluate on the {split} set", disabled=test is None, key=f"{key}__evaluate"):
         st.session_state[f"{key}__eval"] = evaluate_model(run.model, test, run.card["labels"],
                                                           collate_fn=task.collate_fn)
     result = st.session_state.get(f"{key}__eval")
     if result:
-        st.metric("Test accuracy", f"{result['accuracy']:.2%}", help=f"on {result['n']} examples")
+        st.metric(f"{split.capitalize()} accuracy", f"{result['accuracy']:.2%}", help=f"on {result['n']} examples")
         left, right = st.columns([1, 1]) if "confusion" in result else (None, st.container())
         if left is not None:
             with left:
@@ -226,4 +227,4 @@ def _finished(task: Task, key: str, job: TrainingJob, data: Splits | None, rende
             if render_mistakes and shown:
                 render_mistakes(shown, test)
             elif not shown:
-                st.write("No mistakes: every test example is right.")
+                st.write(f"No mistakes: every {split} example is right.")

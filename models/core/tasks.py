@@ -277,7 +277,9 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
     metrics = {}
     # the figures of the weights kept, not of the last epoch run (early stopping may put back an earlier one)
     metrics.update({k: v for k, v in trainer.history.kept_epoch().items() if k.startswith(("train_", "val_"))})
-    if test_eval and splits.test is not None and result.ok:
+    # your own data has no test set of its own (its test is its validation split): no "test" figure then,
+    # which the sidebar had shown beside the shipped model's real one
+    if test_eval and splits.test is not None and splits.test is not splits.val and result.ok:
         metrics.update({"test_" + k: v for k, v in trainer.evaluate(splits.test).items()})
     broken = [k for k, v in metrics.items() if v is not None and not math.isfinite(float(v))]
     if result.ok and broken:
