@@ -12,7 +12,7 @@ from data.core.errors import DataError
 from data.speech.audio import SAMPLE_RATE, decode_recording, resample, wav_bytes
 from data.speech.datasets import other_word_recordings, speech_commands_folder
 from data.speech.synth import MAX_WORD, check_word, other_words, synthesise_clips
-from models.speech.task import SCAN_FROM_S, SILENCE, TASK, UNKNOWN
+from models.speech.task import LABELS, SCAN_FROM_S, SILENCE, TASK, UNKNOWN
 
 AUDIO_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
 
@@ -25,6 +25,10 @@ with st.sidebar.expander("How reliable is each word?"):
     reliability(card)
 if UNKNOWN not in predictor.labels:
     st.sidebar.caption(f"No `{UNKNOWN}` class: this model names one of its words whatever it hears.")
+if list(predictor.labels) != LABELS:     # the header names the shipped model's twenty keywords
+    st.info(f"The model in use knows its own words: {md_labels(predictor.labels[:12])}"
+            f"{' …' if len(predictor.labels) > 12 else ''}. The shipped model, chosen in the sidebar, "
+            "knows the keywords above.")
 
 
 def decode(data: bytes, what: str):
