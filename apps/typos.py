@@ -337,9 +337,12 @@ with vocab_tab:
         a, b = st.columns([1, 3])
         a.metric("Accuracy", f"{result['accuracy']:.1%}", help=f"on {result['n']:,} pairs, model: {name}")
         missing = sorted({c for _, c in upload[1] if c not in predictor.index.counts})
+        listed = words is not None and all(c in words[1] for c in missing)
         b.caption(f"{result['words_per_s']:,.0f} words a second."
                   + (f" {len(missing):,} corrections are not in the model's vocabulary, so it cannot get them "
-                     f"right (e.g. {', '.join(missing[:5])}): add them with a word list." if missing else ""))
+                     f"right (e.g. {md_text(', '.join(missing[:5]))}): "
+                     + ("your word list holds them; train on it below and the new model will know them."
+                        if listed else "add them with a word list.") if missing else ""))
         if result["misses"]:
             b.dataframe(pd.DataFrame(result["misses"], columns=["typo", "meant", "model said"]), hide_index=True)
     elif not upload:
@@ -356,7 +359,10 @@ with vocab_tab:
                                       added_vocab=known_words(dict(zip(words[1].words, words[1].counts))
                                                               if words else None)))
     if vocab_data is None:
-        st.caption("Upload a word list and/or pairs, then make the training data.")
+        # made afresh for each model in use: after a training, the new model's own words go in too
+        st.caption("Press *Make the training data* to train on your files (again, after a training: the new "
+                   "model in use is the one fine-tuned)." if words or upload else
+                   "Upload a word list and/or pairs, then make the training data.")
     training_panel(TASK, "typos_vocab", vocab_data, data_note=vocab_data and data_note(vocab_data.provenance),
                    render_mistakes=render_mistakes, defaults=FINE_TUNE)
 

@@ -136,7 +136,8 @@ def test_uploaded_pairs_are_read_and_evaluated(at):
     at.button(key="typos_vocab_eval").click().run()
     no_exception(at)
     assert next(m for m in at.metric if m.label == "Accuracy").value == "66.7%"
-    assert any("not in the model's vocabulary" in c.value for c in at.caption)
+    assert any("not in the model's vocabulary" in c.value and "your word list holds them" in c.value
+               for c in at.caption)
 
 
 def test_home_lists_typos():
