@@ -289,15 +289,25 @@ def custom_training() -> None:
             if None not in chosen and chosen[0] == chosen[1]:
                 raise DataError("the text and the labels are the same column: choose two.")
             found = sd.read_labelled(up.getvalue(), *chosen)
-            held = ((up.file_id, chosen), found, TASK.splits_from_texts(found, source=up.name), None)
+            held = ((up.file_id, chosen), found, polarity_of(found), None)
         except DataError as e:
             held = ((up.file_id, chosen), None, None, f"Cannot train on {md_text(up.name)}: {md_text(e)}")
         st.session_state["sent_train__read"] = held
-    _, found, splits, error = held
+    _, found, polar, error = held
     if error:
         st.error(error)
         training_panel(TASK, "sent_custom", None, defaults=FINE_TUNE)
         return
+    # stars or 0/1 read as the shipped model's two classes keep a sentiment model one: five star classes
+    # from a few hundred reviews had made a model far worse than the shipped one, and taken over the page
+    if polar is not None and st.checkbox(f"Read the labels as negative / positive ({polar[1]}), the shipped "
+                                         "model's classes", value=True, key=f"sent_train_polar_{up.file_id}"):
+        found = polar[0]
+    splits_held = st.session_state.get("sent_train__splits")
+    if not splits_held or splits_held[0] is not found:
+        splits_held = (found, TASK.splits_from_texts(found, source=up.name))
+        st.session_state["sent_train__splits"] = splits_held
+    splits = splits_held[1]
     counts = found.counts()
     st.success(f"Read {len(found):,} texts in {len(counts)} classes: "
                + ", ".join(f"{md_text(k)} ({v:,})" for k, v in counts.items()))
@@ -306,6 +316,17 @@ def custom_training() -> None:
     training_panel(TASK, "sent_custom", splits, render_mistakes=render_mistakes, defaults=FINE_TUNE,
                    data_note=f"{splits.provenance['train']:,} for training, {splits.provenance['val']:,} for "
                              "validation and the evaluation below.")
+
+
+def polarity_of(found: sd.Texts) -> tuple[sd.Texts, str] | None:
+    """The texts with their labels read as negative / positive, and how; None when they cannot be, or
+    already are."""
+    if list(found.labels) == sd.LABELS:
+        return None
+    try:
+        return sd.as_polarity(found)
+    except DataError:
+        return None
 
 
 read_tab, csv_tab, bptt_tab, train_tab = st.tabs(["Read a text", "Score a CSV", "RNN vs LSTM vs GRU",

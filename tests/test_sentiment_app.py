@@ -124,10 +124,17 @@ def test_the_columns_are_guessed_and_can_be_chosen(at):
     no_exception(at)
     text_box, label_box = (s for s in at.selectbox if s.key.startswith("sent_train_"))
     assert (text_box.value, label_box.value) == (4, 3)
+    # stars are read as the shipped model's classes unless the box is unticked
+    assert any("Read 30 texts in 2 classes: negative (20), positive (10)" in s.value for s in at.success)
+    polar = next(c for c in at.checkbox if c.key.startswith("sent_train_polar_"))
+    assert "stars: 1-2 negative, 4-5 positive" in polar.label
+    polar.uncheck().run()
     assert any("Read 30 texts in 2 classes: 1 (20), 5 (10)" in s.value for s in at.success)
+    label_box = next(s for s in at.selectbox if s.key.startswith("sent_train_label"))
     label_box.set_value(2).run()
     no_exception(at)
     assert any("2 classes: books (15), tv (15)" in s.value for s in at.success)
+    assert not [c for c in at.checkbox if c.key.startswith("sent_train_polar_")]      # topics are no polarity
     label_box = next(s for s in at.selectbox if s.key.startswith("sent_train_label"))
     label_box.set_value(4).run()
     assert any("the same column" in e.value for e in at.error)
