@@ -120,6 +120,18 @@ def test_a_photo_with_uneven_light_a_desk_or_ruled_lines_reads_as_the_plain_one(
     assert same_digit(ruled, plain) > 0.95
 
 
+def test_a_bold_digit_under_a_deep_sharp_shadow():
+    # bold strokes wider than the measuring window had holes punched in them, and a shadow's sharp
+    # edge stayed as a band that widened the box (a typeset "4" was read as "6")
+    ink_ = np.zeros((480, 640), np.float32)
+    ink_[110:160, 210:430] = 1
+    for i in range(240):
+        ink_[110 + i, 380 - i // 3:430 - i // 3] = 1
+    rows, cols = np.mgrid[0:480, 0:640] / 640
+    shade = 1 - 0.55 / (1 + np.exp(-((0.3 - cols) - (rows - 0.1)) / 0.01))
+    assert same_digit(paper(ink_, 0.9 * shade), paper(ink_)) > 0.95
+
+
 @pytest.mark.parametrize("blank", [np.zeros((280, 280), np.uint8), np.full((50, 50, 3), 255, np.uint8),
                                    np.zeros((280, 280, 4), np.uint8), np.full((1, 1), 7, np.uint8)])
 def test_blank_images_are_an_error_not_a_guess(blank):

@@ -98,9 +98,7 @@ def ink(image) -> np.ndarray:
         a = a / 255.0
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = a[..., 3]
-        solid = a[alpha >= 0.5][:, :3] @ np.array([0.299, 0.587, 0.114], np.float32)
-        one_colour = solid.size == 0 or float(np.percentile(solid, 95) - np.percentile(solid, 5)) < 0.3
-        if (alpha < 0.5).mean() > 0.5 and one_colour:
+        if (alpha < 0.5).mean() > 0.5 and _one_colour(a[alpha >= 0.5][:, :3]):
             # a transparent background (as a canvas may send): the ink is wherever paint was
             # laid, whatever its colour (transparent pixels' colour means nothing). Paint of dark
             # and light both is a picture in a see-through frame (a screenshot of a page), read below
@@ -129,13 +127,19 @@ def ink(image) -> np.ndarray:
     if photo and (behind := _behind(grey.shape, small)) is not None:
         # light falls unevenly on paper: what is behind the ink is measured where it lies, not once
         # for the whole picture (a shadow, or a sheet 20% darker on one side, had become ink)
-        return np.clip(grey - behind, 0, None) / np.maximum(1.0 - behind, 1e-6)
+        return _without_edges(np.clip(grey - behind, 0, None) / np.maximum(1.0 - behind, 1e-6))
     return np.clip(grey - background, 0, None) / max(1.0 - background, 1e-6)
 
 
 PHOTO_SIDE = 64      # pictures at least this big are looked at as photos (drawings and MNIST are 28 px)
 GRID = 32            # the background is measured in GRID x GRID blocks
 EVEN = 0.05          # ...and is one level when nine blocks in ten are within this of each other
+
+
+def _one_colour(rgb: np.ndarray) -> bool:
+    """Whether these pixels are paint of one colour (a drawing's strokes), not dark and light both."""
+    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    return grey.size == 0 or float(np.percentile(grey, 95) - np.percentile(grey, 5)) < 0.3
 
 
 def _border(grey: np.ndarray) -> np.ndarray:
@@ -184,20 +188,50 @@ def _sheet(shape: tuple[int, int], small: np.ndarray) -> tuple[slice, slice] | N
 
 def _behind(shape: tuple[int, int], small: np.ndarray) -> np.ndarray | None:
     """The background under bright ink on a darker ground, as a smooth surface, or None where it is
-    even (a drawing, a scan): each of GRID x GRID blocks' median, the lowest of its 3 x 3
-    neighbourhood (a block that is all stroke takes its neighbours' paper), no higher than nine
-    blocks in ten (the cores of a bold stroke are never background), spread back over the picture
-    bilinearly."""
+    even (a drawing, a scan). Measured twice over GRID x GRID blocks: first each block's median, the
+    lowest of its 3 x 3 neighbourhood (a block that is all stroke takes its neighbours' paper); then
+    the median of what that first guess does not call ink, a block all ink taking its nearest
+    block's (bold strokes had left holes, and a shadow's edge a band, where one guess was all)."""
     ndimage = _ndimage()
     h, w = shape
     k = small.shape[0] // GRID
-    blocks = np.median(small.reshape(GRID, k, GRID, k), axis=(1, 3)).astype(np.float32)
-    blocks = ndimage.minimum_filter(blocks, size=3, mode="nearest")
+    cells = small.reshape(GRID, k, GRID, k).transpose(0, 2, 1, 3).reshape(GRID, GRID, k * k)
+    first = ndimage.minimum_filter(np.median(cells, axis=2), size=5, mode="nearest")
+    rest = small - np.kron(first, np.ones((k, k), np.float32))
+    ink_ = ndimage.binary_dilation(rest > max(0.1, 0.4 * float(rest.max())), iterations=2)
+    masked = np.where(ink_.reshape(GRID, k, GRID, k).transpose(0, 2, 1, 3).reshape(GRID, GRID, k * k),
+                      np.nan, cells)
+    seen = np.isfinite(masked).sum(axis=2) >= k * k // 4
+    blocks = np.full((GRID, GRID), np.nan, np.float32)
+    blocks[seen] = np.nanmedian(masked[seen], axis=1)
+    if not seen.any():
+        return None
+    nearest = ndimage.distance_transform_edt(~seen, return_distances=False, return_indices=True)
+    blocks = blocks[tuple(nearest)].astype(np.float32)
     low, high = np.percentile(blocks, [10, 90])
     if high - low < EVEN:
         return None
-    surface = Image.fromarray(np.minimum(blocks, np.float32(high)), mode="F").resize((w, h), Image.BILINEAR)
+    surface = Image.fromarray(blocks, mode="F").resize((w, h), Image.BILINEAR)
     return np.asarray(surface, dtype=np.float32)
+
+
+def _without_edges(x: np.ndarray) -> np.ndarray:
+    """A photo's ink without what runs in from its edge fainter than the digit: what is left of a
+    shadow's sharp edge, which had widened the digit's box to the shadow's."""
+    ndimage = _ndimage()
+    regions, n = ndimage.label(x > 0.35 * float(x.max()))
+    if n < 2:
+        return x
+    index = np.arange(1, n + 1)
+    mass, mean = ndimage.sum(x, regions, index), ndimage.mean(x, regions, index)
+    edge = np.zeros(n + 1, bool)
+    edge[np.unique(_border(regions))] = True
+    inner = [i for i in index if not edge[i]]
+    if not inner:
+        return x
+    digit = max(inner, key=lambda i: mass[i - 1])
+    faint = [i for i in index if edge[i] and mean[i - 1] < 0.8 * mean[digit - 1]]
+    return np.where(np.isin(regions, faint), 0.0, x).astype(np.float32) if faint else x
 
 
 def to_mnist(image, box: int = 20, size: int = 28) -> np.ndarray:
