@@ -204,8 +204,9 @@ def show_comparison(r: dict, how: str) -> None:
         if r["cut"] else f"its {r['n']:,} labelled rows"
     st.markdown(f"**Your file has labels too** (read as {how}): on {which}")
     ours_col, vader_col = st.columns(2)
-    ours_col.metric("this network is right", f"{r['model']:.1%}",
-                    f"{100 * (r['model'] - r['vader']):+.1f} points vs VADER")
+    lead = 100 * (r['model'] - r['vader'])
+    ours_col.metric("this network is right", f"{r['model']:.1%}", f"{lead:+.1f} points vs VADER",
+                    delta_color="normal" if round(lead, 1) else "off")     # a tie is no green arrow
     vader_col.metric("VADER is right", f"{r['vader']:.1%}")
 
 

@@ -63,13 +63,13 @@ def settings_form(task: Task, key: str, fine_tune_defaults: TrainConfig,
     epochs = c1.number_input("Epochs", 1, 500, key=keys["epochs"])
     both = (fine_tune_defaults, scratch)
     lr = c2.select_slider("Learning rate", _choices(LEARNING_RATES, *(c.lr for c in both)), key=keys["lr"],
-                          format_func=lambda v: f"{v:g}")
+                          format_func=lambda v: f"{v:.3g}")          # 0.000133, not 0.000133333
     batch = c2.select_slider("Batch size", _choices(BATCH_SIZES, *(c.batch_size for c in both)), key=keys["batch"])
     optimizer = c3.selectbox("Optimiser", ["adam", "sgd"], key=keys["opt"],
                              format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
     schedule = c3.selectbox("Learning-rate schedule", ["constant", "onecycle", "cosine", "step"], key=keys["sched"])
     wd = c4.select_slider("Weight decay", _choices(WEIGHT_DECAYS, *(c.weight_decay for c in both)), key=keys["wd"],
-                          format_func=lambda v: f"{v:g}")
+                          format_func=lambda v: f"{v:.3g}")          # 0.000133, not 0.000133333
     clip = c4.select_slider("Clip gradient norm", _choices(CLIPS, *(c.clip_grad_norm for c in both)), key=keys["clip"],
                             format_func=lambda v: "off" if v == 0 else f"{v:g}")
     # only where the task has an augmentation to switch (Typos' noise model is its data, not an option)

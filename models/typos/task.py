@@ -297,7 +297,8 @@ class TyposTask(Task):
         unknown = [c for _, c in taught if c not in index.counts]
         if unknown:
             raise DataError(f"Not in the vocabulary, so it cannot be a correction: {', '.join(unknown[:5])}. "
-                            "Add the words to the vocabulary first.")
+                            "Add the words to the vocabulary first (a word list, in the *Your own vocabulary* "
+                            "tab, or --custom with a word list on the command line).")
         far = [f"{t} → {c}" for t, c in taught if c not in index.lookup(t).words]
         if far:
             raise DataError(f"More than two edits apart and not sounding alike, so the candidates never "
