@@ -60,6 +60,18 @@ def test_whole_step_and_n_steps_through_the_trainer():
     no_exception(at)
 
 
+def test_a_saturated_output_is_explained_and_can_still_be_stepped():
+    # c = 40, t = 0, cross-entropy: y rounds to 1, the loss is infinite but every gradient finite; the
+    # page had blocked both steps with "the new weights not all finite numbers"
+    at = lab(c=40.0, t=0.0, loss="cross-entropy")
+    no_exception(at)
+    assert any("The output is saturated" in w.value for w in at.warning) and not at.error
+    assert not at.button(key="whole_step").disabled
+    at.button(key="whole_step").click().run()
+    no_exception(at)
+    assert at.number_input(key="c").value < 40.0
+
+
 def test_a_shared_link_restores_the_set_up():
     at = lab(w11=0.5, x1=1.0, act="tanh", loss="cross-entropy", lr=2.0)
     no_exception(at)

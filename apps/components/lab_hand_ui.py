@@ -140,7 +140,9 @@ def hand_step() -> None:
     new_params = {n: upd[n]["new"] for n in hand.PARAM_NAMES}
     # a step to infinity or NaN is not taken: the set-up would hold it, and the next rerun's reading of
     # it fell back to the classic weights without a word
-    overflow = not all(math.isfinite(v) for v in [*new_params.values(), upd["next_loss"]])
+    overflow = not all(math.isfinite(v) for v in new_params.values())
+    # y = σ(z_out) rounded to exactly 0 or 1: the cross-entropy's log is -inf, but the step itself is finite
+    saturated = not overflow and not (math.isfinite(upd["loss"]) and math.isfinite(upd["next_loss"]))
     b1, b2, b3, b4, b5 = st.columns([1.3, 1.1, 1, 1, 0.8])
     b1.button("Next phase ▶" if phase < 4 else "Apply, next step ▶", type="primary", disabled=overflow and phase >= 4,
               on_click=_next_phase, args=(new_params,), key="next_phase")
@@ -151,8 +153,13 @@ def hand_step() -> None:
     b5.button("Reset", on_click=_reset, key="reset")
 
     if overflow:
-        st.error(f"A step from here overflows: the loss after it would be {upd['next_loss']:g} and the new weights "
-                 "not all finite numbers. Lower the learning rate or the inputs, or press Reset.")
+        st.error("A step from here overflows: the new weights would not all be finite numbers. Lower the "
+                 "learning rate or the inputs, or press Reset.")
+    elif saturated:
+        st.warning(f"The output is saturated: y = σ(z_out) is exactly {fixed(fw['y'], 1)} in 64-bit floats, so "
+                   "log y or log(1 − y) is −∞ and the loss infinite. Every gradient is still finite (the output's "
+                   "is y − t), so a step can be taken; autograd, working from y, meets 0 × ∞ and says nan. A "
+                   "smaller output weight or bias brings y back from the edge.")
     last = st.session_state.get("hand_last")
     if phase == 5 and (not last or last[1] != s.params):   # the set-up changed since: start afresh
         phase = st.session_state["hand_phase"] = 0
