@@ -301,8 +301,8 @@ def custom_training() -> None:
         return
     # stars or 0/1 read as the shipped model's two classes keep a sentiment model one: five star classes
     # from a few hundred reviews had made a model far worse than the shipped one, and taken over the page
-    if polar is not None and st.checkbox(f"Read the labels as negative / positive ({polar[1]}), the shipped "
-                                         "model's classes", value=True, key=f"sent_train_polar_{up.file_id}"):
+    if polar is not None and st.checkbox(f"Read the labels as negative / positive, the shipped model's classes: "
+                                         f"{polar[1]}", value=True, key=f"sent_train_polar_{up.file_id}"):
         found = polar[0]
     splits_held = st.session_state.get("sent_train__splits")
     if not splits_held or splits_held[0] is not found:
