@@ -212,3 +212,5 @@ def test_rnn_lstm_gru_comparison(at):
     assert [r.cell for r in runs] == ["rnn", "lstm", "gru"]
     table = at.dataframe[0].value
     assert list(table["network"]) == ["RNN, clip 1", "LSTM, clip 1", "GRU, clip 1"]
+    # the text follows the run: these runs clipped, so clipping is explained
+    assert any("Clipping caps the size of each update" in c.value for c in at.caption)
