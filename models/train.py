@@ -20,7 +20,7 @@ import torch.distributed as dist
 from data.core.errors import DataError
 from models.core.checkpoint import CheckpointError, finite, is_shipped, stem
 from models import TASK_MODULES, get_task, load_predictor
-from models.core.tasks import epochs_for, train_model
+from models.core.tasks import epochs_for, fine_tuned_from, train_model
 from models.core.trainer import ProgressBar, TrainConfig
 
 
@@ -152,14 +152,16 @@ def main(argv=None) -> int:
                           "stopping is off and every figure is on the training examples", file=sys.stderr)
         else:
             splits = task.load_splits(args.data, 0.1 if args.val_fraction is None else args.val_fraction, cfg.seed)
-        init = init_labels = None
+        init = init_labels = init_name = None
         if args.init != "none":
             pred = load_predictor(args.task, None if args.init == "shipped" else args.init)
             init, init_labels = pred.model, pred.labels
+            init_name = fine_tuned_from("the shipped model" if args.init == "shipped" else args.init, pred.card)
         if args.epochs is None and args.resume is None:   # a small data set of your own needs more epochs
             cfg.epochs = epochs_for(len(splits.train), cfg.batch_size, cfg.epochs)
         run = train_model(task, splits, cfg, init=init, init_labels=init_labels, callbacks=[ProgressBar()],
-                          out=args.out, resume=args.resume, augment=not args.no_augment, overwrite=args.overwrite)
+                          out=args.out, resume=args.resume, augment=not args.no_augment, overwrite=args.overwrite,
+                          init_name=init_name)
     except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2

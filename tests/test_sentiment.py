@@ -432,6 +432,9 @@ def test_cli_train_on_a_csv_then_evaluate(tmp_path, capsys):
                        "--epochs", "2", "--threads", "1"]) == 0
     card = json.loads((tmp_path / "m.json").read_text())
     assert card["labels"] == ["bad", "good"] and card["task"] == "sentiment" and card["arch"]["vocabulary"]
+    # the card says what the 32 texts were learnt on top of, not only "a previous model"
+    assert card["hyperparameters"]["fine_tuned_from"].startswith("the shipped model (trained on SST-2 train")
+    assert "test_accuracy" not in card["metrics"]          # your file has no test set of its own
     assert evaluate.main(["sentiment", "--weights", str(tmp_path / "m"), "--custom", str(csv)]) == 0
     capsys.readouterr()
     (tmp_path / "one.csv").write_text("text,label\na,x\nb,x\n")

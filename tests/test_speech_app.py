@@ -135,6 +135,8 @@ def test_teach_two_words_and_train_on_them(words):
     assert any("Trained 3 epochs" in s.value for s in at.success)
     active = at.session_state["speech__active"]
     assert at.session_state["speech__models"][active].predictor.labels == ["_silence_", "cold", "hot"]
+    card = at.session_state["speech__models"][active].card
+    assert card["data"]["dataset"] == "6 recordings made in the app and 8 clips of generated silence as _silence_"
     # the header names the twenty keywords: the page says the model in use knows others
     assert any("knows its own words: _silence_, cold, hot" in shown(i.value) for i in at.info)
     at.sidebar.radio[0].set_value("Shipped model").run()        # the shipped model is still there

@@ -18,7 +18,7 @@ from apps.components.common import (MAX_SESSION_MODELS, active_model, add_sessio
 from models.core.checkpoint import to_zip
 from models.core.jobs import TrainingJob
 from models.core.evaluation import evaluate_model
-from models.core.tasks import Splits, Task, epochs_for, train_model, versus_start, weight_updates
+from models.core.tasks import Splits, Task, epochs_for, fine_tuned_from, train_model, versus_start, weight_updates
 from models.core.trainer import TrainConfig
 
 REFRESH_S = 2.0
@@ -82,14 +82,15 @@ def settings_form(task: Task, key: str, fine_tune_defaults: TrainConfig,
 
 
 def _start(task: Task, key: str, data: Splits, cfg: TrainConfig, fine_tune: bool, augment: bool) -> None:
-    init = init_labels = None
+    init = init_labels = init_name = None
     if fine_tune:
-        _, predictor, _ = active_model(task.name)
+        name, predictor, card = active_model(task.name)
         init, init_labels = predictor.model, predictor.labels
+        init_name = fine_tuned_from(name, card)
 
     def work(callbacks, attach):
         run = train_model(task, data, cfg, init=init, init_labels=init_labels, callbacks=callbacks,
-                          trainer_hook=attach, augment=augment)
+                          trainer_hook=attach, augment=augment, init_name=init_name)
         if run.result.ok:
             run.versus = versus_start(run, init, init_labels, data, task.collate_fn)
         return run

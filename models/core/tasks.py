@@ -253,12 +253,21 @@ def resume_into(trainer: Trainer, task: Task, labels: Sequence[str], resume: str
         raise CheckpointError(f"--resume {resume}: its optimizer state does not fit this run: {first_line(e)}") from e
 
 
+def fine_tuned_from(name: str, card: dict) -> str:
+    """How a card names the model a run started from: its name and what it was trained on, so that a
+    model fine-tuned on 60 of your texts does not hide the 13,000 it learnt first."""
+    data = card.get("data") if isinstance(card.get("data"), dict) else {}
+    source = data.get("dataset")
+    return f"{name} (trained on {str(source)[:300]})" if source else name
+
+
 def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module | None = None,
                 init_labels: Sequence[str] | None = None, callbacks: Sequence[Callback] = (),
                 out: str | Path | None = None, resume: str | Path | None = None, augment: bool = True,
                 test_eval: bool = True, trainer_hook: Callable[[Trainer], None] | None = None,
-                overwrite: bool = False) -> TrainRun:
-    """Train from scratch (init=None) or fine-tune a copy of `init`; never touches `init` itself."""
+                overwrite: bool = False, init_name: str | None = None) -> TrainRun:
+    """Train from scratch (init=None) or fine-tune a copy of `init`, named in the card by `init_name`
+    (with its data, where its card says); never touches `init` itself."""
     labels = splits.labels
     # seeded before either branch: a fine-tune on new labels draws their output rows at random too
     torch.manual_seed(cfg.seed)
@@ -289,7 +298,7 @@ def train_model(task: Task, splits: Splits, cfg: TrainConfig, *, init: nn.Module
                           "Lower the learning rate.")
     card = make_card(task.name, task.arch(model), labels, preprocessing=task.preprocessing(),
                      hyperparameters={**cfg.to_dict(), "augment": augment,
-                                      "fine_tuned_from": None if init is None else "a previous model"},
+                                      "fine_tuned_from": None if init is None else init_name or "a previous model"},
                      data=splits.provenance, metrics=metrics, status=result.status, message=result.message,
                      training_seconds=round(result.seconds, 1), threads=torch.get_num_threads(),
                      epochs=trainer.history.epochs)

@@ -291,14 +291,16 @@ class SpeechTask(Task):
         words = [label for _, label in examples]
         clips = [clip_16k(*as_item(item)) for item, _ in examples]
         check_examples(words)
+        source = f"{len(examples)} recordings made in the app"
         if SILENCE not in words:
             quiet = silence_clips(max(8, len(examples) // 4), seed)
             clips += list(quiet.waves)
             words += quiet.words
+            source += f" and {len(quiet.words)} clips of generated silence as {SILENCE}"   # the card counts them all
         classes = sorted(set(words))
         mels = logmel(torch.stack(clips))[:, 0].numpy()
         return splits_from_examples(list(mels), [classes.index(w) for w in words], classes, seed=seed,
-                                    source=f"{len(examples)} recordings made in the app", mix_with=mix_with)
+                                    source=source, mix_with=mix_with)
 
 
 TASK = SpeechTask()
