@@ -80,10 +80,7 @@ def ink(image) -> np.ndarray:
             image = (a - low) / (high - low) if high > low else np.zeros_like(a)
         elif image.mode not in ("L", "RGB"):
             image = image.convert("RGB")
-    if isinstance(image, Image.Image):
-        a = np.asarray(image)
-    else:
-        a = np.asarray(image)
+    a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 1:
