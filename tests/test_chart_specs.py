@@ -55,6 +55,10 @@ def test_training_panel_charts(shown):
     assert epoch["encoding"]["x"]["axis"]["format"] == "d"        # one epoch: "1", not "1.000000"
     assert epoch["encoding"]["x"]["title"] == "epoch" and epoch["encoding"]["y"]["axis"]["format"] == ".1~%"
     assert _fits(_legend(grads), ["conv1", "conv2", "fc1", "fc2", "output"]) and _legend(grads)["labelLimit"] == 0
+    assert "scale" not in grads["encoding"]["color"]
+    # twelve layers: twenty colours, so no two share one (ten repeat)
+    charts.grad_norm_chart([{**b, "grad_norms": {f"block{i}": 0.1 for i in range(12)}} for b in batches])
+    assert shown[-1]["encoding"]["color"]["scale"]["scheme"] == "category20"
 
 
 def test_runs_chart_whole_steps_but_seconds_stay_decimal(shown):

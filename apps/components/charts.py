@@ -94,7 +94,9 @@ def grad_norm_chart(batches: list[dict], title: str = "Gradient norm per layer (
     chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X("step:Q", **_whole("batch")),
         y=alt.Y("norm:Q", scale=alt.Scale(type="log"), axis=_log_axis("‖∂loss/∂W‖")),
-        color=alt.Color("layer:N", sort=None, legend=_legend(layers, legend_width)),
+        # ten colours repeat past ten layers (KeywordNet has 12: two of them looked the same)
+        color=alt.Color("layer:N", sort=None, legend=_legend(layers, legend_width),
+                        scale=alt.Scale(scheme="category20") if len(layers) > 10 else alt.Undefined),
     )
     _show(chart, title, _height(layers, legend_width))
 
