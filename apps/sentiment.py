@@ -98,10 +98,18 @@ def read_text(text: str) -> None:
 def choose_columns(up, key: str, labels: bool) -> tuple[int | None, int | None] | str:
     """The text (and label) column of an uploaded table, guessed from its header's names and shown to
     be changed: (text, label) indices, or an error message."""
-    try:
-        header = sd.header_row(up.getvalue())
-    except DataError as e:
-        return f"Cannot read {md_text(up.name)}: {md_text(e)}"
+    # read once a file: the choosers are drawn on every rerun of the page, and the header read decodes
+    # the whole upload (20 MB at most) to guess its encoding
+    held = st.session_state.get(f"{key}__header")
+    if held is None or held[0] != up.file_id:
+        try:
+            held = (up.file_id, sd.header_row(up.getvalue()), None)
+        except DataError as e:
+            held = (up.file_id, None, f"Cannot read {md_text(up.name)}: {md_text(e)}")
+        st.session_state[f"{key}__header"] = held
+    header, error = held[1], held[2]
+    if error:
+        return error
     text_guess, label_guess = sd.guess_columns(header)
     if len(header) < 2:
         return text_guess, label_guess
