@@ -69,7 +69,7 @@ def settings_form(task: Task, key: str, fine_tune_defaults: TrainConfig,
                              format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
     schedule = c3.selectbox("Learning-rate schedule", ["constant", "onecycle", "cosine", "step"], key=keys["sched"])
     wd = c4.select_slider("Weight decay", _choices(WEIGHT_DECAYS, *(c.weight_decay for c in both)), key=keys["wd"],
-                          format_func=lambda v: f"{v:.3g}")          # 0.000133, not 0.000133333
+                          format_func=lambda v: f"{v:g}")
     clip = c4.select_slider("Clip gradient norm", _choices(CLIPS, *(c.clip_grad_norm for c in both)), key=keys["clip"],
                             format_func=lambda v: "off" if v == 0 else f"{v:g}")
     # only where the task has an augmentation to switch (Typos' noise model is its data, not an option)
